@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: '<rootDir>/test/environment.js',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+  },
+  // Sources import siblings as `./x.js` (required by the ES-module build); Jest resolves them to `.ts`.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  testTimeout: 30000,
+  collectCoverage: true,
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/index.ts', '!src/cli/main.ts'],
+  coverageReporters: ['text-summary', 'lcov'],
+  coverageThreshold: { global: { lines: 90 } },
+};

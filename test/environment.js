@@ -1,0 +1,31 @@
+// Jest gives each test file its own realm, with its own typed-array constructors, while native addons
+// (onnxruntime-node) create their outputs with the outer realm's. `instanceof Float32Array` then fails
+// inside onnxruntime-common ("A float32 tensor's data must be type of function Float32Array()").
+// Sharing the outer constructors with the test realm fixes it (see shared/NOTES.md).
+const { TestEnvironment } = require('jest-environment-node');
+
+const SHARED = [
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'DataView',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+];
+
+class SharedTypedArrayEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    for (const name of SHARED) this.global[name] = globalThis[name];
+  }
+}
+
+module.exports = SharedTypedArrayEnvironment;
