@@ -5,7 +5,12 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
   },
   // Sources import siblings as `./x.js` (required by the ES-module build); Jest resolves them to `.ts`.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Examples and acceptance-style tests import the public names, resolved to the sources.
+    '^rxjs-inference$': '<rootDir>/src/index.ts',
+    '^rxjs-inference/(operators|handlers|testing)$': '<rootDir>/src/$1/index.ts',
+  },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,
   collectCoverage: true,

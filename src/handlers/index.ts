@@ -1,0 +1,2 @@
+/* Handlers */
+export { ModelHandler } from '../models/ModelHandler.js';
