@@ -97,6 +97,14 @@ export abstract class ModelHandler<In, Out, M = unknown> {
     return id === '' ? this.defaultModelId() : id;
   }
 
+  /**
+   * Metrics prefix for a batch (`'<group>-'` for a key group of a multi-model keyed handler), or `undefined` for the
+   * operator's own prefix. Batches never mix groups when the handler's `batchConfig().batchKeyFn` keys by group.
+   */
+  metricsPrefixFor(_batch: readonly In[]): string | undefined {
+    return undefined;
+  }
+
   /** Preprocessing functions in execution order (the last added runs first). */
   preprocessFns(): readonly PreprocessFn[] {
     return [];
@@ -204,6 +212,9 @@ class ComposedModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
   }
   override modelIdFor(update: ModelUpdate): string {
     return this.base.modelIdFor(update);
+  }
+  override metricsPrefixFor(batch: readonly any[]): string | undefined {
+    return this.base.metricsPrefixFor(batch);
   }
   override preprocessFns(): readonly PreprocessFn[] {
     return this.pre;
