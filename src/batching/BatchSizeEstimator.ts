@@ -1,0 +1,162 @@
+import { checkNumber } from '../core/validate.js';
+import type { BatchElementsConfig } from './BatchElementsConfig.js';
+import { resolveBatchConfig } from './resolveBatchConfig.js';
+
+// Beam's `_BatchSizeEstimator` constants (apache_beam/transforms/util.py).
+const MAX_DATA_POINTS = 100;
+const MAX_GROWTH_FACTOR = 2;
+
+/** Least-squares fit of y = a + b·x (Beam's `linear_regression_no_numpy`). */
+function linearRegression(xs: readonly number[], ys: readonly number[]): [a: number, b: number] {
+  const n = xs.length;
+  let sumX = 0;
+  let sumY = 0;
+  for (let i = 0; i < n; i++) {
+    sumX += xs[i];
+    sumY += ys[i];
+  }
+  const xbar = sumX / n;
+  const ybar = sumY / n;
+  if (xbar === 0) return [ybar, 0];
+  // All batches the same size: no slope to fit, so the mean time per element is the best guess.
+  if (xs.every((x) => x === xs[0])) return [0, ybar / xbar];
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - xbar) * (ys[i] - ybar);
+    sxx += (xs[i] - xbar) ** 2;
+  }
+  const b = sxy / sxx;
+  return [ybar - b * xbar, b];
+}
+
+/**
+ * Picks the next batch size from how long past batches took: Beam's `_BatchSizeEstimator`, ported faithfully.
+ *
+ * It models batch time as `a + b·size` (fixed cost `a`, cost per element `b`) by linear regression over the recorded
+ * `(size, elapsedMs)` points (sorted, and cut to the lowest `max(20, 4/5 of them)`: the top quantile is noisy), then
+ * aims for the largest size that meets every enabled target:
+ *
+ * - `targetBatchDurationIncludingFixedCostMs` T: `a + b·size <= T`;
+ * - `targetBatchDurationMs` T: `b·size <= T` (fixed cost excluded, as in Beam since 2.46);
+ * - `targetBatchOverhead` o: `a / (a + b·size) <= o`.
+ *
+ * The size starts at `minBatchSize`, is forced to vary once (so a slope can be fitted), never more than doubles from
+ * one batch to the next, stays within `[minBatchSize, maxBatchSize]`, alternates a +1 jitter to avoid sticking at one
+ * size, and once there are more than 10 points is smeared by ±`variance` around the target (using `random`). History
+ * is bounded: at 100 points two random points are dropped (which keeps the jitter's parity).
+ *
+ * With a model whose batches take `1 + 0.7·n` ms and only `targetBatchDurationMs: 10` (overhead `null`), successive
+ * sizes are 1, 2, 4, 8, 14, 14, 14; with only `targetBatchOverhead: 0.05`, 1, 2, 4, 8, 16, 27, 27, 27.
+ *
+ * @example
+ * ```ts
+ * import { BatchSizeEstimator } from 'rxjs-inference';
+ *
+ * const estimator = new BatchSizeEstimator({ targetBatchDurationMs: 10, targetBatchOverhead: null });
+ * const size = estimator.nextBatchSize(); // 1
+ * estimator.recordTime(size, 1.7); // the batch of 1 took 1.7 ms
+ * estimator.nextBatchSize(); // 2
+ * ```
+ */
+export class BatchSizeEstimator {
+  private readonly minBatchSize: number;
+  private readonly maxBatchSize: number;
+  private readonly targetBatchOverhead: number | null;
+  private readonly targetBatchDurationMs: number | null;
+  private readonly targetBatchDurationIncludingFixedCostMs: number | undefined;
+  private readonly variance: number;
+  private readonly random: () => number;
+  /** Recorded `[size, elapsedMs]` points, oldest first. */
+  private readonly data: Array<[size: number, elapsedMs: number]> = [];
+
+  /**
+   * @param config Only the estimator's fields are used (`minBatchSize`, `maxBatchSize`, the three targets,
+   *   `variance`, `random`); the whole config is validated, throwing a `RangeError`/`TypeError` naming the field.
+   */
+  constructor(config?: BatchElementsConfig<any>) {
+    const resolved = resolveBatchConfig(config);
+    this.minBatchSize = resolved.minBatchSize;
+    this.maxBatchSize = resolved.maxBatchSize;
+    this.targetBatchOverhead = resolved.targetBatchOverhead;
+    this.targetBatchDurationMs = resolved.targetBatchDurationMs;
+    this.targetBatchDurationIncludingFixedCostMs = resolved.targetBatchDurationIncludingFixedCostMs;
+    this.variance = resolved.variance;
+    this.random = resolved.random;
+  }
+
+  /** Number of timing points currently kept (at most 99). */
+  get dataPoints(): number {
+    return this.data.length;
+  }
+
+  /**
+   * Records how long a batch took.
+   *
+   * @param batchSize The batch's size (number of elements).
+   * @param elapsedMs Its duration in milliseconds.
+   */
+  recordTime(batchSize: number, elapsedMs: number): void {
+    checkNumber('batchSize', batchSize, { min: 0 });
+    checkNumber('elapsedMs', elapsedMs, { min: 0 });
+    this.data.push([batchSize, elapsedMs]);
+    if (this.data.length >= MAX_DATA_POINTS) this.thinData();
+  }
+
+  /**
+   * The size the next batch should have, from the points recorded so far.
+   *
+   * @returns An integer in `[minBatchSize, maxBatchSize]`.
+   */
+  nextBatchSize(): number {
+    const min = this.minBatchSize;
+    const max = this.maxBatchSize;
+    const data = this.data;
+    if (min === max || data.length < 1) return min;
+    // Force some variety so there are distinct batch sizes for the regression below.
+    if (data.length < 2) return Math.trunc(Math.max(Math.min(max, min * MAX_GROWTH_FACTOR), min + 1));
+
+    // The top quantile tends to be noisy and has an outsized influence on the regression: with enough data, drop it.
+    const sorted = data.slice().sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+    const trimmed = sorted.slice(0, Math.max(20, Math.floor((data.length * 4) / 5)));
+    let [a, b] = linearRegression(
+      trimmed.map((p) => p[0]),
+      trimmed.map((p) => p[1]),
+    );
+    // Avoid nonsensical results or division by zero due to noise.
+    a = Math.max(a, 1e-10);
+    b = Math.max(b, 1e-20);
+
+    const lastBatchSize = data[data.length - 1][0];
+    const cap = Math.min(lastBatchSize * MAX_GROWTH_FACTOR, max);
+    let target = max;
+    if (this.targetBatchDurationIncludingFixedCostMs !== undefined) {
+      // Solution to a + b·x = T.
+      target = Math.min(target, (this.targetBatchDurationIncludingFixedCostMs - a) / b);
+    }
+    if (this.targetBatchDurationMs !== null) {
+      // Solution to b·x = T: the fixed cost is left out, as it would force the minimum size when it is large.
+      target = Math.min(target, this.targetBatchDurationMs / b);
+    }
+    if (this.targetBatchOverhead !== null) {
+      // Solution to a / (a + b·x) = o.
+      target = Math.min(target, (a / b) * (1 / this.targetBatchOverhead - 1));
+    }
+    // Alternate a +1 jitter so the size does not get stuck (at the minimum especially), which would stop the
+    // regression from extrapolating; then smear the samples across a range centred on the target.
+    const jitter = data.length % 2;
+    if (data.length > 10) target += Math.trunc(target * this.variance * 2 * (this.random() - 0.5));
+    return Math.trunc(Math.max(min + jitter, Math.min(target, cap)));
+  }
+
+  /** Beam's `_thin_data`: drop two random points (one from the oldest quarter), keeping the parity of the count. */
+  private thinData(): void {
+    this.data.splice(this.randomIndex(Math.floor(this.data.length / 4)), 1);
+    this.data.splice(this.randomIndex(Math.floor(this.data.length / 2)), 1);
+  }
+
+  /** Python's `random.randrange(n)` on the injected random source. */
+  private randomIndex(n: number): number {
+    return Math.min(n - 1, Math.floor(this.random() * n));
+  }
+}
