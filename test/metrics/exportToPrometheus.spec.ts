@@ -102,7 +102,8 @@ describe('exportToPrometheus', () => {
   it('works with an OpenMetrics registry (counters renamed in place) and unregisters it', async () => {
     const registry = new MetricsRegistry();
     new RunInferenceMetrics(registry, 'RunInference').recordBatch(2, 2, 2);
-    const promRegistry = new prom.Registry(prom.Registry.OPENMETRICS_CONTENT_TYPE);
+    const promRegistry = new prom.Registry<prom.OpenMetricsContentType>();
+    promRegistry.setContentType(prom.openMetricsContentType);
     const published = exportToPrometheus(registry, { promRegistry });
     const text = await promRegistry.metrics();
     expect(text).toContain('# TYPE rxjs_inference_num_inferences counter');
