@@ -1,0 +1,280 @@
+import { describeValue } from '../core/errors.js';
+import type { BatchKey } from './BatchElementsConfig.js';
+
+/** How a `BatchQueue` groups and weighs its items. */
+export interface BatchQueueConfig<T> {
+  /** Items with different keys go to different groups and never share a batch. @default one group */
+  readonly batchKeyFn?: (item: T) => BatchKey;
+  /** Weight of one item: a non-negative finite number. @default every item weighs 1 */
+  readonly elementSizeFn?: (item: T) => number;
+  /** Largest total weight `take` returns (a single heavier item still comes out alone). @default Infinity */
+  readonly maxBatchWeight?: number;
+}
+
+/** The state of one group of a `BatchQueue`. */
+export interface GroupState {
+  /** The group's key (`undefined` without a `batchKeyFn`). */
+  readonly key: BatchKey;
+  /** Items queued in the group. */
+  readonly count: number;
+  /** Their total weight (`count` without an `elementSizeFn`). */
+  readonly weight: number;
+}
+
+// Below this many taken items at the head, the array is left as it is; above it, it is compacted once the taken part
+// is at least half the array, so each item is moved O(1) times on average.
+const COMPACT_MIN = 1024;
+
+/** One group: a FIFO array with a head index (no `Array#shift`), plus parallel weights / sequence numbers if needed. */
+class Group<T> implements GroupState {
+  count = 0;
+  weight = 0;
+  items: T[] = [];
+  head = 0;
+  /** Weight of each item, only with an `elementSizeFn`. */
+  weights: number[] | undefined;
+  /** Global push number of each item, only with a `batchKeyFn` (for the oldest-group order). */
+  seqs: number[] | undefined;
+
+  constructor(
+    readonly key: BatchKey,
+    weighted: boolean,
+    keyed: boolean,
+  ) {
+    if (weighted) this.weights = [];
+    if (keyed) this.seqs = [];
+  }
+
+  /** Drops `n` items from the head (they have been copied out already). */
+  advance(n: number, removedWeight: number): void {
+    this.head += n;
+    this.count -= n;
+    if (this.count === 0) {
+      this.items.length = 0;
+      if (this.weights) this.weights.length = 0;
+      if (this.seqs) this.seqs.length = 0;
+      this.head = 0;
+      this.weight = 0;
+      return;
+    }
+    this.weight = this.weights ? this.weight - removedWeight : this.count;
+    if (this.head >= COMPACT_MIN && this.head * 2 >= this.items.length) {
+      const head = this.head;
+      this.items.splice(0, head);
+      this.weights?.splice(0, head);
+      this.seqs?.splice(0, head);
+      this.head = 0;
+    }
+  }
+}
+
+/**
+ * The batching buffer behind `batchElements` and `runInference`: a FIFO queue of items split into groups by key, from
+ * which batches are taken bounded by a size and a total weight.
+ *
+ * `push` and `take` are O(1) amortised per item (a head index with periodic compaction, never `Array#shift`). Without
+ * a `batchKeyFn` there is a single group and no per-item bookkeeping beyond the item itself (and its weight with an
+ * `elementSizeFn`), for the hot path. With a `batchKeyFn`, a push-order log of keys gives the group whose head is the
+ * oldest in O(1) amortised.
+ *
+ * @example
+ * ```ts
+ * const queue = new BatchQueue<number[]>({ batchKeyFn: (x) => x.length });
+ * queue.push([1, 2]);
+ * queue.push([3]);
+ * queue.push([4, 5]);
+ * queue.take(10); // [[1, 2], [4, 5]]: the group of the oldest item, never mixed with other keys
+ * queue.take(10); // [[3]]
+ * ```
+ */
+export class BatchQueue<T> {
+  private readonly keyFn: ((item: T) => BatchKey) | undefined;
+  private readonly sizeFn: ((item: T) => number) | undefined;
+  private readonly maxWeight: number;
+  /** The only group without a `batchKeyFn`. */
+  private readonly single: Group<T> | undefined;
+  /** Non-empty groups by key, with a `batchKeyFn`. */
+  private readonly groups = new Map<BatchKey, Group<T>>();
+  /** Push-order log (key, sequence number) with a `batchKeyFn`; entries of taken items are skipped lazily. */
+  private orderKeys: BatchKey[] = [];
+  private orderSeqs: number[] = [];
+  private orderHead = 0;
+  private nextSeq = 0;
+  private total = 0;
+
+  constructor(config?: BatchQueueConfig<T>) {
+    this.keyFn = config?.batchKeyFn;
+    this.sizeFn = config?.elementSizeFn;
+    this.maxWeight = config?.maxBatchWeight ?? Infinity;
+    if (this.keyFn === undefined) this.single = new Group<T>(undefined, this.sizeFn !== undefined, false);
+  }
+
+  /** Total items queued, all groups. */
+  get length(): number {
+    return this.total;
+  }
+
+  /**
+   * Enqueues an item, computing its key and weight once.
+   *
+   * @returns Its group's state after the push: a live view, read it before the next call on the queue.
+   * @throws TypeError naming `elementSizeFn` when the weight is not a non-negative finite number; whatever
+   *   `batchKeyFn` or `elementSizeFn` throw. Nothing is queued then.
+   */
+  push(item: T): GroupState {
+    let weight = 1;
+    if (this.sizeFn !== undefined) {
+      weight = this.sizeFn(item);
+      if (typeof weight !== 'number' || !(weight >= 0) || weight === Infinity) {
+        throw new TypeError(
+          `Expected \`elementSizeFn\` to return a non-negative finite number, got ${describeValue(weight)} ` +
+            `for element ${describeValue(item)}.`,
+        );
+      }
+    }
+    let group = this.single;
+    if (group === undefined) {
+      const key = this.keyFn!(item);
+      group = this.groups.get(key);
+      if (group === undefined) {
+        group = new Group<T>(key, this.sizeFn !== undefined, true);
+        this.groups.set(key, group);
+      }
+      const seq = this.nextSeq++;
+      group.seqs!.push(seq);
+      this.orderKeys.push(key);
+      this.orderSeqs.push(seq);
+    }
+    group.items.push(item);
+    group.count++;
+    if (group.weights !== undefined) {
+      group.weights.push(weight);
+      group.weight += weight;
+    } else {
+      group.weight = group.count;
+    }
+    this.total++;
+    return group;
+  }
+
+  /**
+   * Removes the next batch: from group `key` when a key is given (an explicit `undefined` names the group whose key is
+   * `undefined`), else from the group whose head item was pushed earliest. The batch holds up to `maxSize` items whose
+   * total weight is at most `maxBatchWeight`, but always at least one item.
+   *
+   * @returns The batch, in push order; `[]` when the group (or the queue) is empty.
+   */
+  take(maxSize: number, ...key: [] | [BatchKey]): T[] {
+    let group: Group<T> | undefined;
+    if (this.single !== undefined) {
+      group = key.length === 0 || key[0] === undefined ? this.single : undefined;
+    } else {
+      const k = key.length === 0 ? this.oldestKey() : key[0];
+      group = this.groups.get(k);
+    }
+    if (group === undefined || group.count === 0) return [];
+    let n = Math.min(maxSize >= 1 ? Math.floor(maxSize) : 1, group.count);
+    let removedWeight = 0;
+    if (group.weights !== undefined) {
+      const weights = group.weights;
+      let i = group.head;
+      removedWeight = weights[i];
+      const end = group.head + n;
+      for (i++; i < end && removedWeight + weights[i] <= this.maxWeight; i++) removedWeight += weights[i];
+      n = i - group.head;
+    } else if (this.maxWeight < n) {
+      n = Math.max(1, Math.floor(this.maxWeight));
+    }
+    const batch = group.items.slice(group.head, group.head + n);
+    group.advance(n, removedWeight);
+    this.total -= n;
+    if (this.single === undefined) {
+      if (group.count === 0) this.groups.delete(group.key);
+      if (this.total === 0) this.resetOrder();
+      else this.compactOrder();
+    }
+    return batch;
+  }
+
+  /** Current state of one group (a live view), or `undefined` when it has no items. */
+  group(key: BatchKey): GroupState | undefined {
+    if (this.single !== undefined) return key === undefined && this.single.count > 0 ? this.single : undefined;
+    return this.groups.get(key);
+  }
+
+  /** The head (oldest) item of group `key`, or `undefined` when that group is empty. */
+  peek(key: BatchKey): T | undefined {
+    const group = this.single ?? this.groups.get(key);
+    return group === undefined || group.count === 0 ? undefined : group.items[group.head];
+  }
+
+  /** Key of the group whose head item is the oldest, or `undefined` when the queue is empty. */
+  oldestKey(): BatchKey | undefined {
+    if (this.single !== undefined || this.total === 0) return undefined;
+    const keys = this.orderKeys;
+    const seqs = this.orderSeqs;
+    let h = this.orderHead;
+    for (; h < keys.length; h++) {
+      const group = this.groups.get(keys[h]);
+      // The first log entry not yet taken is the oldest item overall, hence the head of its group.
+      if (group !== undefined && group.seqs![group.head] === seqs[h]) break;
+    }
+    this.orderHead = h;
+    const key = keys[h];
+    this.compactOrder();
+    return key;
+  }
+
+  /** Removes and returns every item, in push order. */
+  clear(): T[] {
+    let out: T[];
+    if (this.single !== undefined) {
+      const group = this.single;
+      out = group.items.slice(group.head);
+      group.advance(group.count, group.weight);
+    } else {
+      out = [];
+      for (let h = this.orderHead; h < this.orderKeys.length; h++) {
+        const group = this.groups.get(this.orderKeys[h]);
+        if (group !== undefined && group.head < group.items.length && group.seqs![group.head] === this.orderSeqs[h]) {
+          out.push(group.items[group.head++]);
+        }
+      }
+      for (const group of this.groups.values()) group.advance(group.count, group.weight);
+      this.groups.clear();
+      this.resetOrder();
+    }
+    this.total = 0;
+    return out;
+  }
+
+  private resetOrder(): void {
+    this.orderKeys = [];
+    this.orderSeqs = [];
+    this.orderHead = 0;
+  }
+
+  /** Keeps the log at most about twice the live items: drop skipped entries, or filter out taken ones. */
+  private compactOrder(): void {
+    const size = this.orderKeys.length - this.orderHead;
+    if (this.orderHead >= COMPACT_MIN && this.orderHead * 2 >= this.orderKeys.length) {
+      this.orderKeys.splice(0, this.orderHead);
+      this.orderSeqs.splice(0, this.orderHead);
+      this.orderHead = 0;
+    } else if (size > 2 * this.total + COMPACT_MIN) {
+      // Items taken from groups other than the oldest leave dead entries behind the live head: filter them out.
+      const keys: BatchKey[] = [];
+      const seqs: number[] = [];
+      for (let h = this.orderHead; h < this.orderKeys.length; h++) {
+        const group = this.groups.get(this.orderKeys[h]);
+        if (group !== undefined && this.orderSeqs[h] >= group.seqs![group.head]) {
+          keys.push(this.orderKeys[h]);
+          seqs.push(this.orderSeqs[h]);
+        }
+      }
+      this.orderKeys = keys;
+      this.orderSeqs = seqs;
+      this.orderHead = 0;
+    }
+  }
+}
