@@ -1,0 +1,225 @@
+import { stat } from 'node:fs/promises';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
+import { describeValue, InferenceError, ModelLoadError, toError } from '../../core/errors.js';
+import type { InferenceContext, PredictionResult } from '../../core/types.js';
+import { checkBoolean, checkFunction, checkObject, checkOneOf } from '../../core/validate.js';
+import { ModelHandler } from '../../models/ModelHandler.js';
+import { checkNoNaN, checkSameShapes, packRun, readExample } from './packBatch.js';
+import { onnxBatchKey } from './onnxBatchKey.js';
+import {
+  createSession,
+  describeInputs,
+  fixedBatchSizeOf,
+  loadOrt,
+  type OnnxModel,
+  type OrtModule,
+} from './onnxSession.js';
+import type { OnnxExample, OnnxInference } from './onnxTensors.js';
+import { splitRun } from './splitOutputs.js';
+
+/** Configuration of an `OnnxModelHandler`. */
+export interface OnnxModelHandlerConfig {
+  /** The default model: a path to an `.onnx` file, or the model's bytes. A side-input `modelId` (a path) overrides it. */
+  readonly modelUri: string | Uint8Array;
+  /** Passed to `InferenceSession.create` as is (threads, graph optimization, execution providers...). @default {} */
+  readonly sessionOptions?: InferenceSession.SessionOptions;
+  /**
+   * `'gpu'` puts the CUDA execution provider first; when CUDA is not available the model runs on the CPU and
+   * `onWarning` is called once for this handler. @default 'cpu'
+   */
+  readonly device?: 'cpu' | 'gpu';
+  /** Outputs to fetch and split, in this order. @default every output of the model */
+  readonly outputNames?: readonly string[];
+  /** Passed to every `session.run`. @default undefined */
+  readonly runOptions?: InferenceSession.RunOptions;
+  /** Reject NaN in float inputs with an `InvalidExampleError` (onnxruntime itself accepts NaN). @default false */
+  readonly rejectNaN?: boolean;
+  /** Receives warnings (the CUDA fallback). @default console.warn */
+  readonly onWarning?: (message: string) => void;
+  /**
+   * Batching preferences (Beam's `batch_elements_kwargs`), overridable per operator. A `batchKeyFn` here is combined
+   * with the shape key: elements of different shapes never share a batch. @default {}
+   */
+  readonly batch?: BatchElementsConfig<OnnxExample>;
+}
+
+/**
+ * Runs an ONNX model with `onnxruntime-node` (Beam's `OnnxModelHandlerNumpy`).
+ *
+ * Each example is one element's input without the batch axis: an `ort.Tensor`, a `TensorLike` (`{ data, dims }`),
+ * a bare typed array (single-input models whose per-element shape is 1-D or fixed), or a record input name → one of
+ * those. A batch is stacked into one contiguous buffer per input (allocated once, each element `set()` at its
+ * offset) with the batch axis prepended, run once, and EVERY output is split back along its first axis. Each result
+ * is a `PredictionResult` whose `inference` is the element's tensor (one output) or a record output name → tensor
+ * (several outputs); `modelId` names the model it ran on.
+ *
+ * - Results are `subarray` views of the run's output buffer (no copy): they share it, so copy one
+ *   (`tensor.data.slice()`) before mutating it or to let the rest of the batch's buffer be collected.
+ * - The first axis of every input and output is the batch axis. A model whose batch axis is FIXED (e.g. 4) gets runs
+ *   of exactly that size: a bigger batch is split, the last run zero-padded, padding results dropped.
+ * - Elements are checked against the model's declared inputs (`session.inputMetadata`) before the run: a wrong
+ *   dtype, rank or fixed dim, a missing or unknown input name fails the batch with an `InvalidExampleError` naming
+ *   the element's position, the input, what was expected and what was given. NaN is accepted (as onnxruntime
+ *   does) unless `rejectNaN` is set.
+ * - `batchConfig().batchKeyFn` keys by every input's dtype and dims, so different shapes go to different batches.
+ * - `onnxruntime-node` is imported on the first `loadModel`, never when this library is imported; a missing install
+ *   gives `MissingRuntimeError('onnxruntime-node')`. A missing file, corrupt bytes or a model without inputs give a
+ *   `ModelLoadError` naming the model and the cause. `releaseModel` releases the session.
+ * - `session.run` does its native work on the main thread: the event loop stalls for each run.
+ *
+ * @example
+ * import { from } from 'rxjs';
+ * import { runInference } from 'rxjs-inference';
+ * import { OnnxModelHandler } from 'rxjs-inference/handlers';
+ *
+ * const handler = new OnnxModelHandler({ modelUri: 'model.onnx' });
+ * from([Float32Array.of(0.1, 0.2), Float32Array.of(0.3, 0.4)])
+ *   .pipe(runInference(handler))
+ *   .subscribe(({ inference }) => console.log(inference.dims, inference.data));
+ */
+export class OnnxModelHandler<
+  E extends OnnxExample = OnnxExample,
+  I extends OnnxInference = OnnxInference,
+> extends ModelHandler<E, PredictionResult<E, I>, OnnxModel> {
+  private readonly config: Required<Omit<OnnxModelHandlerConfig, 'outputNames' | 'runOptions'>> &
+    Pick<OnnxModelHandlerConfig, 'outputNames' | 'runOptions'>;
+  /** Set after CUDA failed once: later loads go straight to the CPU (one warning per handler). */
+  private cudaUnavailable = false;
+
+  constructor(config: OnnxModelHandlerConfig) {
+    super();
+    checkObject('config', config);
+    const { modelUri, device = 'cpu', sessionOptions = {}, outputNames, runOptions, rejectNaN = false } = config ?? {};
+    const { onWarning = (message: string) => console.warn(message), batch = {} } = config ?? {};
+    if (!(typeof modelUri === 'string' && modelUri !== '') && !(modelUri instanceof Uint8Array)) {
+      throw new TypeError(
+        `Expected \`modelUri\` to be a file path or the model's bytes (Uint8Array), got ${describeValue(modelUri)}.`,
+      );
+    }
+    checkOneOf('device', device, ['cpu', 'gpu']);
+    checkObject('sessionOptions', sessionOptions);
+    checkObject('runOptions', runOptions);
+    checkBoolean('rejectNaN', rejectNaN);
+    checkFunction('onWarning', onWarning);
+    checkObject('batch', batch);
+    if (
+      outputNames !== undefined &&
+      (!Array.isArray(outputNames) ||
+        outputNames.length === 0 ||
+        outputNames.some((n) => typeof n !== 'string' || n === '') ||
+        new Set(outputNames).size !== outputNames.length)
+    ) {
+      throw new TypeError(
+        `Expected \`outputNames\` to be a non-empty array of distinct output names, got ${describeValue(outputNames)}.`,
+      );
+    }
+    this.config = { modelUri, device, sessionOptions, outputNames, runOptions, rejectNaN, onWarning, batch };
+  }
+
+  /** The configured model path, or `''` when the model was given as bytes. */
+  override defaultModelId(): string {
+    return typeof this.config.modelUri === 'string' ? this.config.modelUri : '';
+  }
+
+  /** The configured batching preferences, with a key on every input's dtype and dims. */
+  override batchConfig(): BatchElementsConfig<E> {
+    const { batchKeyFn: userKey, ...rest } = this.config.batch;
+    return {
+      ...rest,
+      batchKeyFn: userKey ? (e: E) => `${String(onnxBatchKey(e))}|${String(userKey(e))}` : onnxBatchKey,
+    } as BatchElementsConfig<E>;
+  }
+
+  /** Loads `modelId` (a path) when given, else `modelUri`; imports `onnxruntime-node` on first use. */
+  async loadModel(modelId?: string): Promise<OnnxModel> {
+    const target = modelId || this.config.modelUri;
+    const source = typeof target === 'string' ? target : `<${target.byteLength} bytes>`;
+    const id = typeof target === 'string' ? target : '';
+    const ort: OrtModule = await loadOrt();
+    if (typeof target === 'string') {
+      const problem = await stat(target).then(
+        (s) => (s.isFile() ? undefined : 'it is not a file'),
+        (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? 'the file does not exist' : e.message),
+      );
+      if (problem) throw new ModelLoadError(`Cannot load ONNX model \`${source}\`: ${problem}.`, id);
+    }
+    let created: Awaited<ReturnType<typeof createSession>>;
+    try {
+      created = await createSession(ort, target, {
+        sessionOptions: this.config.sessionOptions,
+        cuda: this.config.device === 'gpu' && !this.cudaUnavailable,
+        onCudaUnavailable: (error) => {
+          this.cudaUnavailable = true;
+          this.config.onWarning(
+            `OnnxModelHandler: device 'gpu' requested but the CUDA execution provider is not available ` +
+              `(${error.message.split('\n')[0]}); running on the CPU.`,
+          );
+        },
+      });
+    } catch (error) {
+      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`: ${toError(error).message}`, id, { cause: error });
+    }
+    const { session, device } = created;
+    try {
+      const inputs = describeInputs(session, source);
+      const outputNames = this.config.outputNames ?? session.outputNames;
+      const unknown = outputNames.filter((n) => !session.outputNames.includes(n));
+      if (unknown.length > 0) {
+        throw new ModelLoadError(
+          `ONNX model \`${source}\` has no output ${unknown.map((n) => `\`${n}\``).join(', ')} ` +
+            `(its outputs: ${session.outputNames.map((n) => `\`${n}\``).join(', ')}).`,
+          id,
+        );
+      }
+      return { session, source, inputs, outputNames, fixedBatchSize: fixedBatchSizeOf(inputs, source), device, ort };
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+
+  /** Stacks the batch, runs it (in runs of the fixed batch size, if any) and splits every output per element. */
+  async runInference(
+    batch: readonly E[],
+    model: OnnxModel,
+    context: InferenceContext,
+  ): Promise<PredictionResult<E, I>[]> {
+    if (batch.length === 0) return [];
+    const { inputs, outputNames, ort, session } = model;
+    const elements = batch.map((example, position) => readExample(example, inputs, position));
+    checkSameShapes(elements, inputs);
+    if (this.config.rejectNaN) checkNoNaN(elements, inputs);
+    const runSize = model.fixedBatchSize ?? batch.length;
+    const shares: Tensor[][] = outputNames.map(() => []);
+    for (let start = 0; start < batch.length; start += runSize) {
+      context.signal.throwIfAborted();
+      const end = Math.min(batch.length, start + runSize);
+      const feeds = packRun(ort, elements, inputs, start, end, runSize);
+      let results: InferenceSession.ReturnType;
+      try {
+        results = this.config.runOptions
+          ? await session.run(feeds, outputNames, this.config.runOptions)
+          : await session.run(feeds, outputNames);
+      } catch (error) {
+        throw new InferenceError(
+          `ONNX Runtime failed on a batch of ${batch.length} (rows ${start}–${end - 1}) of \`${model.source}\`: ` +
+            toError(error).message,
+          batch.length,
+          { cause: error },
+        );
+      }
+      splitRun(ort, results, outputNames, runSize, end - start, shares);
+    }
+    const single = outputNames.length === 1;
+    return batch.map((example, p) => {
+      const inference = single ? shares[0][p] : Object.fromEntries(outputNames.map((name, k) => [name, shares[k][p]]));
+      return { example, inference: inference as I, modelId: context.modelId };
+    });
+  }
+
+  /** Releases the session's native memory. */
+  override releaseModel(model: OnnxModel): Promise<void> {
+    return model.session.release();
+  }
+}

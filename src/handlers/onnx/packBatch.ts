@@ -1,0 +1,209 @@
+import type * as Ort from 'onnxruntime-node';
+import { describeValue, InvalidExampleError } from '../../core/errors.js';
+import type { OnnxInputInfo, OrtModule } from './onnxSession.js';
+import {
+  ARRAY_TAG,
+  allocateData,
+  arrayTag,
+  formatDims,
+  isTensorLike,
+  sizeOfDims,
+  typeOfData,
+  type OnnxTensorType,
+  type OnnxTypedArray,
+} from './onnxTensors.js';
+
+/** One element's value for one input, checked against the model. */
+export interface ElementInput {
+  readonly type: OnnxTensorType;
+  readonly data: OnnxTypedArray | readonly string[];
+  readonly dims: readonly number[];
+}
+
+const where = (position: number, name: string) => `Element ${position} of the batch, input \`${name}\``;
+
+/** Dims of a bare typed array: the declared per-element dims when fixed and of the right size, else 1-D. */
+function dimsOfBareArray(data: OnnxTypedArray, input: OnnxInputInfo, position: number): number[] {
+  const declared = input.shape?.slice(1);
+  if (declared === undefined || declared.length === 1) return [data.length];
+  if (declared.every((d): d is number => typeof d === 'number') && sizeOfDims(declared) === data.length) {
+    return declared;
+  }
+  throw new InvalidExampleError(
+    `${where(position, input.name)}: a bare typed array needs a 1-D or fully fixed per-element shape, but the ` +
+      `model's input shape is ${formatDims(input.shape ?? [])}; give \`{ data, dims }\` instead.`,
+    position,
+    input.name,
+  );
+}
+
+/** Checks one element's value for one input against the declared type and shape. */
+function checkInput(value: unknown, input: OnnxInputInfo, position: number): ElementInput {
+  let data: OnnxTypedArray | readonly string[];
+  let dims: readonly number[];
+  let explicitType: string | undefined;
+  if (ArrayBuffer.isView(value) && typeOfData(value) !== undefined) {
+    data = value as OnnxTypedArray;
+    dims = dimsOfBareArray(data, input, position);
+  } else if (isTensorLike(value)) {
+    ({ data, dims } = value);
+    explicitType = value.type;
+  } else {
+    throw new InvalidExampleError(
+      `${where(position, input.name)}: expected an ort.Tensor, \`{ data, dims }\` or a typed array, got ${describeValue(value)}.`,
+      position,
+      input.name,
+    );
+  }
+  const actualType = (explicitType ?? typeOfData(data)) as OnnxTensorType | undefined;
+  const type = input.type ?? actualType;
+  if (
+    type === undefined ||
+    actualType === undefined ||
+    (explicitType !== undefined && explicitType !== type) ||
+    arrayTag(data) !== ARRAY_TAG[type] ||
+    typeOfData(data) === undefined
+  ) {
+    throw new InvalidExampleError(
+      `${where(position, input.name)}: expected dtype ${type ?? 'a tensor type'}, got ${actualType ?? 'unknown'} ` +
+        `(${arrayTag(data)}).`,
+      position,
+      input.name,
+    );
+  }
+  if (!dims.every((d) => Number.isInteger(d) && d >= 0) || sizeOfDims(dims) !== data.length) {
+    throw new InvalidExampleError(
+      `${where(position, input.name)}: dims ${formatDims(dims)} do not fit its ${data.length} values.`,
+      position,
+      input.name,
+    );
+  }
+  const declared = input.shape?.slice(1);
+  if (
+    declared &&
+    (declared.length !== dims.length || declared.some((d, k) => typeof d === 'number' && d !== dims[k]))
+  ) {
+    throw new InvalidExampleError(
+      `${where(position, input.name)}: expected dims ${formatDims(declared)} (the model's input shape ` +
+        `${formatDims(input.shape ?? [])} without its batch axis), got ${formatDims(dims)}.`,
+      position,
+      input.name,
+    );
+  }
+  return { type, data, dims };
+}
+
+/**
+ * Normalizes one example into one checked value per model input, in input order. An example is a tensor or typed
+ * array (single-input models) or a record input name → tensor; missing and unknown input names are errors.
+ */
+export function readExample(example: unknown, inputs: readonly OnnxInputInfo[], position: number): ElementInput[] {
+  if (ArrayBuffer.isView(example) || isTensorLike(example)) {
+    if (inputs.length !== 1) {
+      throw new InvalidExampleError(
+        `Element ${position} of the batch is a single tensor, but the model has ${inputs.length} inputs ` +
+          `(${inputs.map((i) => `\`${i.name}\``).join(', ')}): give a record input name → tensor.`,
+        position,
+        undefined,
+      );
+    }
+    return [checkInput(example, inputs[0], position)];
+  }
+  if (example === null || typeof example !== 'object' || Array.isArray(example)) {
+    throw new InvalidExampleError(
+      `Element ${position} of the batch is not an ONNX example: expected an ort.Tensor, \`{ data, dims }\`, a typed ` +
+        `array or a record input name → tensor, got ${describeValue(example)}.`,
+      position,
+      undefined,
+    );
+  }
+  const record = example as Readonly<Record<string, unknown>>;
+  const names = inputs.map((i) => i.name);
+  for (const key of Object.keys(record)) {
+    if (!names.includes(key)) {
+      throw new InvalidExampleError(
+        `Element ${position} of the batch has an input \`${key}\` that the model does not have ` +
+          `(its inputs: ${names.map((n) => `\`${n}\``).join(', ')}).`,
+        position,
+        key,
+      );
+    }
+  }
+  return inputs.map((input) => {
+    if (record[input.name] === undefined) {
+      throw new InvalidExampleError(
+        `Element ${position} of the batch is missing input \`${input.name}\` (the model's inputs: ` +
+          `${names.map((n) => `\`${n}\``).join(', ')}; the element has: ${Object.keys(record).join(', ') || 'none'}).`,
+        position,
+        input.name,
+      );
+    }
+    return checkInput(record[input.name], input, position);
+  });
+}
+
+/** Checks that every element has the same dims per input as element 0 (they are stacked together). */
+export function checkSameShapes(elements: readonly ElementInput[][], inputs: readonly OnnxInputInfo[]): void {
+  const first = elements[0];
+  for (let p = 1; p < elements.length; p++) {
+    for (let k = 0; k < inputs.length; k++) {
+      const [a, b] = [first[k].dims, elements[p][k].dims];
+      if (a.length !== b.length || a.some((d, j) => d !== b[j])) {
+        throw new InvalidExampleError(
+          `${where(p, inputs[k].name)}: dims ${formatDims(b)} differ from element 0's ${formatDims(a)}; elements of ` +
+            `different shapes cannot share a batch (OnnxModelHandler.batchConfig() keys batches by shape).`,
+          p,
+          inputs[k].name,
+        );
+      }
+    }
+  }
+}
+
+/** Rejects NaN in float inputs (`rejectNaN`), naming the element, the input and the index. */
+export function checkNoNaN(elements: readonly ElementInput[][], inputs: readonly OnnxInputInfo[]): void {
+  elements.forEach((element, p) =>
+    element.forEach(({ type, data }, k) => {
+      if (type !== 'float32' && type !== 'float64') return;
+      const at = (data as Float32Array | Float64Array).findIndex(Number.isNaN);
+      if (at >= 0) {
+        throw new InvalidExampleError(
+          `${where(p, inputs[k].name)}: NaN at index ${at} (rejectNaN).`,
+          p,
+          inputs[k].name,
+        );
+      }
+    }),
+  );
+}
+
+/**
+ * Stacks elements `[start, end)` into one tensor per input: the batch buffer is allocated once (`runSize` rows,
+ * zero-padded past `end - start` for fixed-batch models) and each element's data is `set()` at its offset.
+ */
+export function packRun(
+  ort: OrtModule,
+  elements: readonly ElementInput[][],
+  inputs: readonly OnnxInputInfo[],
+  start: number,
+  end: number,
+  runSize: number,
+): Record<string, Ort.Tensor> {
+  const feeds: Record<string, Ort.Tensor> = {};
+  inputs.forEach((input, k) => {
+    const { type, dims } = elements[start][k];
+    const size = sizeOfDims(dims);
+    const buffer = allocateData(type, runSize * size);
+    if (Array.isArray(buffer)) {
+      for (let p = start; p < end; p++) {
+        const data = elements[p][k].data as readonly string[];
+        for (let j = 0; j < size; j++) buffer[(p - start) * size + j] = data[j];
+      }
+    } else {
+      const typed = buffer as unknown as { set(source: ArrayLike<unknown>, offset: number): void };
+      for (let p = start; p < end; p++) typed.set(elements[p][k].data as ArrayLike<unknown>, (p - start) * size);
+    }
+    feeds[input.name] = new ort.Tensor(type, buffer as Ort.Tensor.DataType, [runSize, ...dims]);
+  });
+  return feeds;
+}

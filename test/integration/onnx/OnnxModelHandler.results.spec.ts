@@ -1,0 +1,205 @@
+import type { Tensor } from 'onnxruntime-node';
+import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
+import type { OnnxModel } from '../../../src/handlers/onnx/onnxSession';
+import {
+  convNet,
+  dtypes,
+  embedding,
+  fixedBatch,
+  mlp,
+  twoInputsTwoOutputs,
+  type ElementInputs,
+  type OnnxFixture,
+} from '../../../scripts/fixtures/onnx';
+import { context, expectTensorClose, tempModels } from './onnxTestUtils';
+
+/** Loads `fixture` from bytes, runs `elements` as one batch, checks every output of every element, releases. */
+async function runAndCompare(fixture: OnnxFixture, elements: readonly ElementInputs[], asRecord = true) {
+  const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+  const model = await handler.loadModel();
+  try {
+    const batch = asRecord ? elements : elements.map((e) => e[fixture.inputs[0].name]);
+    const results = await handler.runInference(batch, model, context('m1'));
+    expect(results).toHaveLength(elements.length);
+    results.forEach((result, p) => {
+      expect(result.example).toBe(batch[p]);
+      expect(result.modelId).toBe('m1');
+      const expected = fixture.forward(elements[p]);
+      if (fixture.outputNames.length === 1) {
+        expectTensorClose(result.inference as Tensor, expected[fixture.outputNames[0]]);
+      } else {
+        const record = result.inference as Record<string, Tensor>;
+        expect(Object.keys(record)).toEqual(fixture.outputNames);
+        for (const name of fixture.outputNames) expectTensorClose(record[name], expected[name]);
+      }
+    });
+    return { results, model };
+  } finally {
+    await handler.releaseModel(model);
+  }
+}
+
+describe('OnnxModelHandler: results equal the JS reference', () => {
+  const fixture = mlp([8, 16, 4]);
+
+  it.each([1, 7, 64])('MLP, batch of %i, records input name → tensor', async (size) => {
+    await runAndCompare(fixture, fixture.sample(size, size));
+  });
+
+  it('MLP, batch of 7, bare TensorLike examples', async () => {
+    await runAndCompare(fixture, fixture.sample(7, 3), false);
+  });
+
+  it('MLP, bare typed arrays for a 1-D single input', async () => {
+    const elements = fixture.sample(5, 4);
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const arrays = elements.map((e) => e.input.data as Float32Array);
+    const results = await handler.runInference(arrays, model, context());
+    results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output));
+    await handler.releaseModel(model);
+  });
+
+  it('the default 512→1024→1024→10 MLP matches too', async () => {
+    const big = mlp();
+    await runAndCompare(big, big.sample(3, 9));
+  });
+
+  it('accepts ort.Tensor examples', async () => {
+    const ort = await import('onnxruntime-node');
+    const elements = fixture.sample(4, 6);
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const tensors = elements.map((e) => new ort.Tensor('float32', e.input.data as Float32Array, [8]));
+    const results = await handler.runInference(tensors, model, context());
+    results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output));
+    await handler.releaseModel(model);
+  });
+
+  it('results are views of one output buffer per run (no per-element copies)', async () => {
+    const { results } = await runAndCompare(fixture, fixture.sample(3, 1));
+    const buffers = new Set(results.map((r) => ((r.inference as Tensor).data as Float32Array).buffer));
+    expect(buffers.size).toBe(1);
+    expect(((results[2].inference as Tensor).data as Float32Array).byteOffset).toBe(2 * 4 * 4);
+  });
+
+  it('loads from a file path and names the path as the default model id', async () => {
+    const files = tempModels({ 'mlp.onnx': fixture.bytes });
+    try {
+      const handler = new OnnxModelHandler({ modelUri: files.path('mlp.onnx') });
+      expect(handler.defaultModelId()).toBe(files.path('mlp.onnx'));
+      const model = await handler.loadModel();
+      expect(model.source).toBe(files.path('mlp.onnx'));
+      const [element] = fixture.sample(1);
+      const [result] = await handler.runInference([element], model, context());
+      expectTensorClose(result.inference as Tensor, fixture.forward(element).output);
+      await handler.releaseModel(model);
+    } finally {
+      files.cleanup();
+    }
+  });
+
+  it('loadModel(modelId) loads that path instead of modelUri', async () => {
+    const other = mlp([8, 16, 4], { seed: 99 });
+    const files = tempModels({ 'other.onnx': other.bytes });
+    try {
+      const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+      expect(handler.defaultModelId()).toBe('');
+      const model = await handler.loadModel(files.path('other.onnx'));
+      const [element] = other.sample(1);
+      const [result] = await handler.runInference([element], model, context());
+      expectTensorClose(result.inference as Tensor, other.forward(element).output);
+      await handler.releaseModel(model);
+    } finally {
+      files.cleanup();
+    }
+  });
+});
+
+describe('OnnxModelHandler: several inputs and outputs', () => {
+  it('splits both outputs (float32 logits, int64 scalar label) per element', async () => {
+    const fixture = twoInputsTwoOutputs();
+    const { results } = await runAndCompare(fixture, fixture.sample(9, 2));
+    const labels = results.map((r) => (r.inference as Record<string, Tensor>).label);
+    expect(labels.every((t) => t.type === 'int64' && t.dims.length === 0)).toBe(true);
+    // The labels are not all the same, so a split that repeats the first element's output would fail above.
+    expect(new Set(labels.map((t) => t.data[0])).size).toBeGreaterThan(1);
+  });
+
+  it('outputNames selects and orders the outputs', async () => {
+    const fixture = twoInputsTwoOutputs();
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes, outputNames: ['label'] });
+    const model = await handler.loadModel();
+    const elements = fixture.sample(3, 5);
+    const results = await handler.runInference(elements, model, context());
+    results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).label));
+    await handler.releaseModel(model);
+  });
+
+  it('float64, int32, int64 (BigInt64Array), uint8 and bool inputs and outputs', async () => {
+    const fixture = dtypes();
+    await runAndCompare(fixture, fixture.sample(6, 8));
+  });
+
+  it('int64 ids into an embedding (Gather)', async () => {
+    const fixture = embedding();
+    await runAndCompare(fixture, fixture.sample(7, 4));
+  });
+});
+
+describe('OnnxModelHandler: shapes', () => {
+  it('conv net: images of two sizes, each batch of one size, correct results', async () => {
+    const fixture = convNet();
+    await runAndCompare(fixture, fixture.sample(5, 1));
+    await runAndCompare(fixture, fixture.sample(4, 2, { image: [1, 6, 10] }));
+  });
+
+  it('batchKeyFn keys by dtype and dims of every input', () => {
+    const key = new OnnxModelHandler({ modelUri: new Uint8Array(1) }).batchConfig().batchKeyFn!;
+    const conv = convNet();
+    const [small] = conv.sample(1);
+    const [wide] = conv.sample(1, 1, { image: [1, 6, 10] });
+    expect(key(small)).toBe(key(conv.sample(1, 5)[0]));
+    expect(key(small)).not.toBe(key(wide));
+    expect(key({ data: new Float32Array(4), dims: [4] })).not.toBe(key({ data: new Float64Array(4), dims: [4] }));
+    expect(key(new Float32Array(3))).not.toBe(key(new Float32Array(4)));
+    const [two] = twoInputsTwoOutputs().sample(1);
+    expect(key(two)).toBe('a=float32[4];b=float32[2]');
+    expect(key(42 as never)).toBe('?number');
+  });
+
+  it('a user batchKeyFn is combined with the shape key', () => {
+    const handler = new OnnxModelHandler({
+      modelUri: new Uint8Array(1),
+      batch: { maxBatchSize: 32, batchKeyFn: () => 'user' },
+    });
+    const config = handler.batchConfig();
+    expect(config.maxBatchSize).toBe(32);
+    expect(config.batchKeyFn!(new Float32Array(2))).toBe('float32[2]|user');
+  });
+
+  it.each([1, 3, 4, 7, 8, 9])('fixed batch dimension 4: a batch of %i is split/padded into runs of 4', async (size) => {
+    const fixture = fixedBatch(4);
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    expect(model.fixedBatchSize).toBe(4);
+    const run = jest.spyOn(model.session, 'run');
+    const elements = fixture.sample(size, size);
+    const results = await handler.runInference(elements, model, context());
+    expect(results).toHaveLength(size);
+    results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).y));
+    expect(run).toHaveBeenCalledTimes(Math.ceil(size / 4));
+    for (const [feeds] of run.mock.calls) expect((feeds as Record<string, Tensor>).x.dims).toEqual([4, 3]);
+    await handler.releaseModel(model);
+  });
+
+  it('an empty batch gives no results and no run', async () => {
+    const fixture = mlp([8, 16, 4]);
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const model: OnnxModel = await handler.loadModel();
+    const run = jest.spyOn(model.session, 'run');
+    await expect(handler.runInference([], model, context())).resolves.toEqual([]);
+    expect(run).not.toHaveBeenCalled();
+    await handler.releaseModel(model);
+  });
+});
