@@ -22,9 +22,24 @@ export type {
   OnnxInference,
 } from './handlers/onnx/onnxTensors.js';
 
+export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
+
+/* Operators */
+export { watchFilePattern } from './operators/watchFilePattern.js';
+
 /* Handlers */
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
 export { ModelHandler } from './models/ModelHandler.js';
+
+/* Metrics */
+export { MetricsRegistry, defaultMetricsRegistry } from './metrics/MetricsRegistry.js';
+export type { MetricName, MetricKind, Metric, MetricsSnapshot, MetricListener } from './metrics/MetricsRegistry.js';
+export type { Counter } from './metrics/Counter.js';
+export type { Distribution, DistributionSnapshot } from './metrics/Distribution.js';
+export type { Gauge } from './metrics/Gauge.js';
+export { RunInferenceMetrics } from './metrics/RunInferenceMetrics.js';
+export { exportToPrometheus } from './metrics/exportToPrometheus.js';
+export type { ExportToPrometheusConfig, PrometheusExport, PromRegistryLike } from './metrics/exportToPrometheus.js';
 
 /* Errors */
 export {

@@ -1,2 +1,5 @@
 /* Operators */
-export {};
+export { watchFilePattern } from './watchFilePattern.js';
+
+/* Types */
+export type { WatchFilePatternConfig } from './watchFilePattern.js';
