@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
-import { describeValue, InferenceError, ModelLoadError, toError } from '../../core/errors.js';
+import { describeValue, InferenceError, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
@@ -10,6 +10,7 @@ import { onnxBatchKey } from './onnxBatchKey.js';
 import {
   createSession,
   describeInputs,
+  errorMessage,
   fixedBatchSizeOf,
   loadOrt,
   type OnnxModel,
@@ -149,16 +150,16 @@ export class OnnxModelHandler<
       created = await createSession(ort, target, {
         sessionOptions: this.config.sessionOptions,
         cuda: this.config.device === 'gpu' && !this.cudaUnavailable,
-        onCudaUnavailable: (error) => {
+        onCudaUnavailable: (message) => {
           this.cudaUnavailable = true;
           this.config.onWarning(
             `OnnxModelHandler: device 'gpu' requested but the CUDA execution provider is not available ` +
-              `(${error.message.split('\n')[0]}); running on the CPU.`,
+              `(${message.split('\n')[0]}); running on the CPU.`,
           );
         },
       });
     } catch (error) {
-      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`: ${toError(error).message}`, id, { cause: error });
+      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`: ${errorMessage(error)}`, id, { cause: error });
     }
     const { session, device } = created;
     try {
@@ -204,7 +205,7 @@ export class OnnxModelHandler<
       } catch (error) {
         throw new InferenceError(
           `ONNX Runtime failed on a batch of ${batch.length} (rows ${start}–${end - 1}) of \`${model.source}\`: ` +
-            toError(error).message,
+            errorMessage(error),
           batch.length,
           { cause: error },
         );

@@ -1,5 +1,5 @@
 import type * as Ort from 'onnxruntime-node';
-import { MissingRuntimeError, ModelLoadError, toError } from '../../core/errors.js';
+import { MissingRuntimeError, ModelLoadError } from '../../core/errors.js';
 import { formatDims, type OnnxTensorType } from './onnxTensors.js';
 
 /** The `onnxruntime-node` module. */
@@ -31,6 +31,15 @@ export interface OnnxModel {
   readonly device: 'cuda' | 'cpu';
   /** The runtime module, to build tensors. */
   readonly ort: OrtModule;
+}
+
+/**
+ * The message of anything thrown. Not `instanceof Error`: errors from the native addon may come from another realm
+ * (jest, vm contexts).
+ */
+export function errorMessage(thrown: unknown): string {
+  const message = (thrown as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(thrown);
 }
 
 let ortModule: Promise<OrtModule> | undefined;
@@ -66,8 +75,8 @@ export interface CreateSessionOptions {
   readonly sessionOptions: Ort.InferenceSession.SessionOptions;
   /** Try the CUDA execution provider first. */
   readonly cuda: boolean;
-  /** Called once the CPU fallback succeeded after CUDA failed, with the CUDA error. */
-  readonly onCudaUnavailable: (error: Error) => void;
+  /** Called once the CPU fallback succeeded after CUDA failed, with the CUDA error's message. */
+  readonly onCudaUnavailable: (message: string) => void;
 }
 
 /**
@@ -88,7 +97,7 @@ export async function createSession(
       return { session: await create(withProviders(sessionOptions, true)), device: 'cuda' };
     } catch (cudaError) {
       const session = await create(withProviders(sessionOptions, false));
-      onCudaUnavailable(toError(cudaError));
+      onCudaUnavailable(errorMessage(cudaError));
       return { session, device: 'cpu' };
     }
   }
