@@ -25,6 +25,8 @@ export type {
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
 
 /* Operators */
+export { batchElements } from './operators/batchElements.js';
+export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './operators/watchFilePattern.js';
 
 /* Handlers */

@@ -1,5 +1,8 @@
 /* Operators */
+export { batchElements } from './batchElements.js';
+export { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './watchFilePattern.js';
 
 /* Types */
+export type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 export type { WatchFilePatternConfig } from './watchFilePattern.js';
