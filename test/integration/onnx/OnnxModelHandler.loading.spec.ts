@@ -4,7 +4,7 @@ import type { Tensor } from 'onnxruntime-node';
 import { ModelLoadError } from '../../../src/core/errors';
 import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
 import { corruptModel, mlp, noInputs } from '../../../scripts/fixtures/onnx';
-import { context, expectTensorClose, tempModels } from './onnxTestUtils';
+import { context, expectTensorClose, rejection, tempModels } from './onnxTestUtils';
 
 const ROOT = resolve(__dirname, '../../..');
 const small = mlp([8, 16, 4]);
@@ -38,7 +38,7 @@ describe('OnnxModelHandler: loading failures are ModelLoadErrors naming the mode
 
   it('a missing file', async () => {
     const path = files.path('missing.onnx');
-    const error = await new OnnxModelHandler({ modelUri: path }).loadModel().catch((e: Error) => e);
+    const error = await rejection(new OnnxModelHandler({ modelUri: path }).loadModel());
     expect(error).toBeInstanceOf(ModelLoadError);
     expect(error).toMatchObject({
       modelId: path,
@@ -47,13 +47,13 @@ describe('OnnxModelHandler: loading failures are ModelLoadErrors naming the mode
   });
 
   it('a directory', async () => {
-    const error = await new OnnxModelHandler({ modelUri: files.dir }).loadModel().catch((e: Error) => e);
+    const error = await rejection(new OnnxModelHandler({ modelUri: files.dir }).loadModel());
     expect(error).toMatchObject({ name: 'ModelLoadError', message: expect.stringMatching(/it is not a file/) });
   });
 
   it('a corrupt file', async () => {
     const path = files.path('corrupt.onnx');
-    const error = await new OnnxModelHandler({ modelUri: path }).loadModel().catch((e: Error) => e);
+    const error = await rejection(new OnnxModelHandler({ modelUri: path }).loadModel());
     expect(error).toBeInstanceOf(ModelLoadError);
     expect(error.message).toMatch(new RegExp(`^Cannot load ONNX model \`${path}\`: .*protobuf parsing failed`, 'i'));
     expect((error as ModelLoadError).modelId).toBe(path);
@@ -61,21 +61,19 @@ describe('OnnxModelHandler: loading failures are ModelLoadErrors naming the mode
   });
 
   it('corrupt bytes', async () => {
-    const error = await new OnnxModelHandler({ modelUri: corruptModel() }).loadModel().catch((e: Error) => e);
+    const error = await rejection(new OnnxModelHandler({ modelUri: corruptModel() }).loadModel());
     expect(error).toMatchObject({ name: 'ModelLoadError', modelId: '' });
     expect(error.message).toMatch(/^Cannot load ONNX model `<256 bytes>`: .*protobuf parsing failed/);
   });
 
   it('a side-input path that does not exist, with valid default bytes', async () => {
-    const error = await new OnnxModelHandler({ modelUri: small.bytes })
-      .loadModel('/nowhere/model-v2.onnx')
-      .catch((e: Error) => e);
+    const error = await rejection(new OnnxModelHandler({ modelUri: small.bytes }).loadModel('/nowhere/model-v2.onnx'));
     expect(error).toMatchObject({ name: 'ModelLoadError', modelId: '/nowhere/model-v2.onnx' });
   });
 
   it('a model with no inputs (and its session is released)', async () => {
     const path = files.path('no-inputs.onnx');
-    const error = await new OnnxModelHandler({ modelUri: path }).loadModel().catch((e: Error) => e);
+    const error = await rejection(new OnnxModelHandler({ modelUri: path }).loadModel());
     expect(error).toMatchObject({
       name: 'ModelLoadError',
       message: `ONNX model \`${path}\` has no inputs: there is nothing to feed the examples to.`,
@@ -84,7 +82,7 @@ describe('OnnxModelHandler: loading failures are ModelLoadErrors naming the mode
 
   it('an outputNames entry the model does not have', async () => {
     const handler = new OnnxModelHandler({ modelUri: small.bytes, outputNames: ['output', 'logits'] });
-    const error = await handler.loadModel().catch((e: Error) => e);
+    const error = await rejection(handler.loadModel());
     expect(error).toMatchObject({ name: 'ModelLoadError' });
     expect(error.message).toMatch(/has no output `logits` \(its outputs: `output`\)/);
   });
@@ -155,9 +153,9 @@ describe("OnnxModelHandler: device 'gpu'", () => {
 
     it('a corrupt model on gpu is still a ModelLoadError, with no CUDA warning', async () => {
       const onWarning = jest.fn();
-      const error = await new OnnxModelHandler({ modelUri: corruptModel(), device: 'gpu', onWarning })
-        .loadModel()
-        .catch((e: Error) => e);
+      const error = await rejection(
+        new OnnxModelHandler({ modelUri: corruptModel(), device: 'gpu', onWarning }).loadModel(),
+      );
       expect(error).toMatchObject({
         name: 'ModelLoadError',
         message: expect.stringMatching(/protobuf parsing failed/),

@@ -1,4 +1,5 @@
 import { mlp } from '../../../scripts/fixtures/onnx';
+import { rejection } from './onnxTestUtils';
 
 describe('OnnxModelHandler: onnxruntime-node not installed', () => {
   afterEach(() => {
@@ -15,7 +16,7 @@ describe('OnnxModelHandler: onnxruntime-node not installed', () => {
     const { MissingRuntimeError } = await import('../../../src/core/errors');
     const handler = new OnnxModelHandler({ modelUri: mlp([2, 2]).bytes });
     expect(factory).not.toHaveBeenCalled();
-    const error = await handler.loadModel().catch((e: Error) => e);
+    const error = await rejection(handler.loadModel());
     expect(error).toBeInstanceOf(MissingRuntimeError);
     expect(error).toMatchObject({
       packageName: 'onnxruntime-node',

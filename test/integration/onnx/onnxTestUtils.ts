@@ -36,3 +36,13 @@ export function tempModels(files: Readonly<Record<string, Uint8Array>>): {
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
   return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
