@@ -1,0 +1,322 @@
+import type { GraphModel, LayersModel, Tensor, io } from '@tensorflow/tfjs';
+import { Observable } from 'rxjs';
+import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
+import { describeValue } from '../../core/errors.js';
+import type { InferenceContext, PredictionResult } from '../../core/types.js';
+import { checkBoolean, checkFunction, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
+import { ModelHandler } from '../../models/ModelHandler.js';
+import { type TfjsModel, type TfjsModelType, isWeight, loadTfjsModel, markAsync, needsAsync } from './TfjsModel.js';
+import { type TfjsExample, type TfjsTypedArray, tfjsBatchKey, tfjsExampleBytes } from './tfjsExamples.js';
+import {
+  type TfjsInference,
+  type TfjsTensorInference,
+  disposeTensorInferences,
+  splitToArrays,
+  splitToTensors,
+} from './tfjsOutputs.js';
+import { type PackedInput, packBatch } from './tfjsPacking.js';
+import {
+  type TfjsBackendName,
+  type TfjsLogger,
+  type TfjsModule,
+  type TfjsRuntime,
+  type TfjsRuntimeImporter,
+  importTfjsPackage,
+  loadTfjsRuntime,
+} from './tfjsRuntime.js';
+
+/** How results carry the model output: plain arrays (nothing to dispose) or tensors (the caller disposes them). */
+export type TfjsOutputMode = 'arrays' | 'tensors';
+
+/** Configuration of a `TfjsModelHandler`. Give exactly one of `modelUri` and `ioHandler`. */
+export interface TfjsModelHandlerConfig<O extends TfjsOutputMode = TfjsOutputMode> {
+  /**
+   * Where the model is: a local `model.json` path (or its directory, or a `file://` URL: read by the handler, no
+   * `@tensorflow/tfjs-node` needed), an `http(s)://` URL (TensorFlow.js's loader), or another scheme TensorFlow.js
+   * has a loader for. A `modelId` from the side input replaces it on refresh.
+   * @default undefined
+   */
+  readonly modelUri?: string;
+  /** A TensorFlow.js `IOHandler` (e.g. `tf.io.fromMemory(artifacts)`) used instead of `modelUri`. @default undefined */
+  readonly ioHandler?: io.IOHandler;
+  /** `'layers'` for a Keras-style `LayersModel` (`predict`), `'graph'` for a `GraphModel` (`execute`). Required. */
+  readonly modelType: TfjsModelType;
+  /**
+   * The backend to run on. Choosing one (or letting the handler choose) sets the **process-wide** TensorFlow.js
+   * backend: TensorFlow.js has one active backend per process.
+   * @default the first installed of `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` ('tensorflow'),
+   * `@tensorflow/tfjs-backend-wasm` ('wasm'), `@tensorflow/tfjs` ('cpu')
+   */
+  readonly backend?: TfjsBackendName;
+  /**
+   * `'arrays'`: `inference` is `{ data, shape, dtype }` (views into one downloaded buffer per batch output), so no
+   * tensor ever leaks. `'tensors'`: `inference` is a `tf.Tensor` per element that **the caller must dispose**.
+   * @default 'arrays'
+   */
+  readonly outputs?: O;
+  /** Reject NaN and ±Infinity in float inputs given as arrays (tensors are not downloaded to check). @default true */
+  readonly checkFinite?: boolean;
+  /** Smallest batch size (Beam's `min_batch_size`). @default undefined (the operator's default) */
+  readonly minBatchSize?: number;
+  /** Largest batch size (Beam's `max_batch_size`). @default undefined (the operator's default) */
+  readonly maxBatchSize?: number;
+  /** Time bound for a partial batch (Beam's `max_batch_duration_secs`, in ms). @default undefined (none) */
+  readonly maxBatchDurationMs?: number;
+  /** Receives the backend choice (one `info` line per handler) and skipped broken runtimes (`warn`). @default console */
+  readonly logger?: TfjsLogger;
+  /**
+   * Loads an optional peer package, resolving `undefined` when it is not installed. Replace it to control which
+   * runtimes the handler sees. @default dynamic `import()`
+   */
+  readonly importRuntime?: TfjsRuntimeImporter;
+}
+
+/** A result of `TfjsModelHandler`: the example, its share of the output, and the id of the model. */
+export type TfjsPrediction<O extends TfjsOutputMode = 'arrays'> = PredictionResult<
+  TfjsExample,
+  O extends 'tensors' ? TfjsTensorInference : TfjsInference
+>;
+
+function checkConfig(config: TfjsModelHandlerConfig): void {
+  checkObject('config', config);
+  if (config === undefined) throw new TypeError('Expected a TfjsModelHandlerConfig, got `undefined` (undefined).');
+  const { modelUri, ioHandler, modelType, logger } = config;
+  if (modelType === undefined) {
+    throw new TypeError(`Expected \`modelType\` to be one of 'graph', 'layers', got ${describeValue(modelType)}.`);
+  }
+  checkOneOf('modelType', modelType, ['graph', 'layers']);
+  if (modelUri !== undefined && (typeof modelUri !== 'string' || modelUri === '')) {
+    throw new TypeError(`Expected \`modelUri\` to be a non-empty string, got ${describeValue(modelUri)}.`);
+  }
+  if (ioHandler !== undefined && (ioHandler === null || typeof (ioHandler as { load?: unknown }).load !== 'function')) {
+    throw new TypeError(
+      `Expected \`ioHandler\` to be an IOHandler with a load() method, got ${describeValue(ioHandler)}.`,
+    );
+  }
+  if ((modelUri === undefined) === (ioHandler === undefined)) {
+    throw new TypeError(
+      `Expected exactly one of \`modelUri\` and \`ioHandler\`, got ${modelUri === undefined ? 'neither' : 'both'}.`,
+    );
+  }
+  checkOneOf('backend', config.backend, ['tensorflow', 'wasm', 'cpu']);
+  checkOneOf('outputs', config.outputs, ['arrays', 'tensors']);
+  checkBoolean('checkFinite', config.checkFinite);
+  checkNumber('minBatchSize', config.minBatchSize, { min: 1, integer: true });
+  checkNumber('maxBatchSize', config.maxBatchSize, { min: 1, integer: true });
+  checkNumber('maxBatchDurationMs', config.maxBatchDurationMs, { min: 0, exclusiveMin: true });
+  checkFunction('importRuntime', config.importRuntime);
+  if (
+    logger !== undefined &&
+    (logger === null || typeof logger.info !== 'function' || typeof logger.warn !== 'function')
+  ) {
+    throw new TypeError(`Expected \`logger\` to have info() and warn() methods, got ${describeValue(logger)}.`);
+  }
+}
+
+/**
+ * Runs a TensorFlow.js model (layers or graph) on batches of tensors (Beam's `TFModelHandlerTensor`).
+ *
+ * Elements are per-element tensors: a `tf.Tensor`, `{ data, shape }` with a typed array, or nested number arrays
+ * (a record of input name → one of those for multi-input models). A batch is packed into one buffer per input and
+ * run once (`predict` for layers models, `execute` — or `executeAsync` when the graph needs it — for graph
+ * models); each output is split back per element. Elements of different shapes or dtypes never share a batch
+ * (`batchConfig().batchKeyFn`); an element that does not fit the model's declared inputs fails its batch with an
+ * `InvalidExampleError` naming its position, the input, and what was expected.
+ *
+ * Memory: every intermediate tensor is disposed, on success and on error; with `outputs: 'arrays'` (the default)
+ * results hold no tensor, so `tf.memory().numTensors` is back to its baseline after each batch, and after
+ * `releaseModel` (which disposes the model). Input tensors stay the caller's.
+ *
+ * Runtime: TensorFlow.js is imported lazily, at the first `loadModel`, never when this module is imported. Without
+ * `backend` the handler uses the best installed runtime (`@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node`,
+ * `@tensorflow/tfjs-backend-wasm`, then the pure-JS `cpu` backend of `@tensorflow/tfjs`) and logs its choice once
+ * through `logger` (default `console.info`). **The chosen backend becomes the backend of the whole process**
+ * (`tf.setBackend`): TensorFlow.js has one active backend per process. A missing package rejects `loadModel` with a
+ * `MissingRuntimeError` naming it.
+ *
+ * @example
+ * import { from } from 'rxjs';
+ * import { runInference } from 'rxjs-inference';
+ * import { TfjsModelHandler } from 'rxjs-inference/handlers';
+ *
+ * const handler = new TfjsModelHandler({ modelUri: './models/mlp/model.json', modelType: 'layers' });
+ * from([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]])
+ *   .pipe(runInference(handler))
+ *   .subscribe(({ inference }) => console.log(inference));
+ */
+export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends ModelHandler<
+  TfjsExample,
+  TfjsPrediction<O>,
+  TfjsModel
+> {
+  private readonly config: TfjsModelHandlerConfig<O>;
+  private runtime: Promise<TfjsRuntime> | undefined;
+
+  /** @param config - where the model is, its type, and optional backend, output mode and batching. */
+  constructor(config: TfjsModelHandlerConfig<O>) {
+    super();
+    checkConfig(config);
+    this.config = { ...config };
+  }
+
+  /** Loads (once per handler) the runtime and activates its backend for the process. */
+  private runtimeFor(): Promise<TfjsRuntime> {
+    if (this.runtime === undefined) {
+      const { backend, importRuntime = importTfjsPackage, logger = console } = this.config;
+      this.runtime = loadTfjsRuntime(backend, importRuntime, logger).then(
+        (runtime) => {
+          logger.info(
+            `TfjsModelHandler: using the TensorFlow.js '${runtime.backend}' backend (${runtime.packageName}); ` +
+              'it is now the active backend of the whole process.' +
+              (runtime.backend === 'tensorflow' ? '' : ' Install @tensorflow/tfjs-node for native speed.'),
+          );
+          return runtime;
+        },
+        (error: unknown) => {
+          this.runtime = undefined; // let a later load (e.g. after installing the package) try again
+          throw error;
+        },
+      );
+    }
+    return this.runtime;
+  }
+
+  /** Loads the model named by `modelId` (a path or URL), or the configured `modelUri` / `ioHandler`. */
+  async loadModel(modelId?: string): Promise<TfjsModel> {
+    const source = modelId ? modelId : (this.config.modelUri ?? (this.config.ioHandler as io.IOHandler));
+    const { tf, backend } = await this.runtimeFor();
+    return loadTfjsModel(tf, backend, source, this.config.modelType);
+  }
+
+  /**
+   * Runs one batch. Returns an Observable: if the subscriber leaves before the batch is done, results are dropped
+   * and, with `outputs: 'tensors'`, their tensors disposed.
+   */
+  runInference(
+    batch: readonly TfjsExample[],
+    model: TfjsModel,
+    context: InferenceContext,
+  ): Observable<readonly TfjsPrediction<O>[]> {
+    return new Observable<readonly TfjsPrediction<O>[]>((subscriber) => {
+      this.runBatch(batch, model).then(
+        (inferences) => {
+          if (subscriber.closed) {
+            if (this.config.outputs === 'tensors') disposeTensorInferences(inferences as TfjsTensorInference[]);
+            return;
+          }
+          const modelId = context.modelId;
+          subscriber.next(
+            inferences.map((inference, i) => ({ example: batch[i], inference, modelId }) as TfjsPrediction<O>),
+          );
+          subscriber.complete();
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+    });
+  }
+
+  private async runBatch(
+    batch: readonly TfjsExample[],
+    model: TfjsModel,
+  ): Promise<readonly (TfjsInference | TfjsTensorInference)[]> {
+    const { tf } = model;
+    // Validation and packing happen before any tensor exists: a bad element leaks nothing.
+    const packed = packBatch(
+      batch,
+      model.inputs,
+      this.config.checkFinite ?? true,
+      (t) => t.dataSync() as TfjsTypedArray,
+    );
+    const outputs = await execute(tf, model, packed);
+    try {
+      if (this.config.outputs === 'tensors') return splitToTensors(tf, outputs, model.outputNames, batch.length);
+      // The cpu (and native) backends hand out their own storage, which a live tensor may share: copy once.
+      return await splitToArrays(outputs, model.outputNames, batch.length, model.backend !== 'wasm');
+    } finally {
+      tf.dispose(outputs);
+    }
+  }
+
+  /** Disposes the model's weights. */
+  override releaseModel(model: TfjsModel): void {
+    model.model.dispose();
+  }
+
+  /** Bytes of the batch's tensors (typed-array bytes, 4 per plain number). */
+  override getNumBytes(batch: readonly TfjsExample[]): number {
+    let total = 0;
+    for (const example of batch) total += tfjsExampleBytes(example);
+    return total;
+  }
+
+  /** Batches by element shape and dtype (always), plus the configured batch sizes and time bound. */
+  override batchConfig(): BatchElementsConfig<TfjsExample> {
+    const { minBatchSize, maxBatchSize, maxBatchDurationMs } = this.config;
+    return {
+      batchKeyFn: tfjsBatchKey,
+      ...(minBatchSize !== undefined && { minBatchSize }),
+      ...(maxBatchSize !== undefined && { maxBatchSize }),
+      ...(maxBatchDurationMs !== undefined && { maxBatchDurationMs }),
+    };
+  }
+
+  /** The configured `modelUri` (`''` with an `ioHandler`). */
+  override defaultModelId(): string {
+    return this.config.modelUri ?? '';
+  }
+}
+
+function makeInputs(tf: TfjsModule, packed: readonly PackedInput[]): Tensor[] {
+  return packed.map((p) =>
+    p.tensors !== undefined
+      ? tf.stack(p.tensors as Tensor[])
+      : tf.tensor(p.values as TfjsTypedArray, p.shape as number[], p.dtype),
+  );
+}
+
+function asArray(result: Tensor | Tensor[]): Tensor[] {
+  return Array.isArray(result) ? result : [result];
+}
+
+function named(packed: readonly PackedInput[], tensors: readonly Tensor[]): Record<string, Tensor> {
+  const map: Record<string, Tensor> = {};
+  packed.forEach((p, k) => (map[p.name] = tensors[k] as Tensor));
+  return map;
+}
+
+async function executeAsync(tf: TfjsModule, model: TfjsModel, packed: readonly PackedInput[]): Promise<Tensor[]> {
+  const inputs = tf.tidy(() => makeInputs(tf, packed));
+  try {
+    const graph = model.model as GraphModel;
+    const outputs = asArray(await graph.executeAsync(named(packed, inputs), model.outputNames as string[]));
+    return outputs.map((o) => (isWeight(model, o) ? o.clone() : o));
+  } finally {
+    tf.dispose(inputs);
+  }
+}
+
+/** Runs the model on packed inputs; only the outputs survive (inputs and intermediates are disposed). */
+async function execute(tf: TfjsModule, model: TfjsModel, packed: readonly PackedInput[]): Promise<Tensor[]> {
+  if (model.modelType === 'graph' && needsAsync(model)) return executeAsync(tf, model, packed);
+  try {
+    return tf.tidy(() => {
+      const inputs = makeInputs(tf, packed);
+      if (model.modelType === 'layers') {
+        const layers = model.model as LayersModel;
+        return asArray(layers.predictOnBatch(inputs.length === 1 ? (inputs[0] as Tensor) : inputs));
+      }
+      const outputs = asArray(
+        (model.model as GraphModel).execute(named(packed, inputs), model.outputNames as string[]),
+      );
+      // A graph can output a weight as is: hand out a clone, so disposing outputs never disposes the model.
+      return outputs.map((o) => (isWeight(model, o) ? o.clone() : o));
+    });
+  } catch (error) {
+    // Graphs with control flow or dynamic shapes refuse `execute` ("... Please use model.executeAsync() instead").
+    if (model.modelType === 'graph' && /executeAsync/.test(String((error as Error)?.message))) {
+      markAsync(model);
+      return executeAsync(tf, model, packed);
+    }
+    throw error;
+  }
+}

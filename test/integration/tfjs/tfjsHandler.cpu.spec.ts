@@ -1,0 +1,4 @@
+import { describeTfjsHandler } from './handlerSuite';
+
+// TfjsModelHandler on the real cpu backend of @tensorflow/tfjs (one backend per file: it is process-wide).
+describeTfjsHandler('cpu');
