@@ -1,6 +1,8 @@
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { InferenceContext } from '../../src/core/types';
 import { modelHandler } from '../../src/models/custom/modelHandler';
+import type { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
+import { KeyedModelManager } from '../../src/models/KeyedModelManager';
 import type { ModelHandler } from '../../src/models/ModelHandler';
 
 /** A context for calling `runInference` directly. */
@@ -64,4 +66,11 @@ export function collectNow<T>(result: readonly T[] | Observable<readonly T[]> | 
     complete: () => (out.done = true),
   });
   return out;
+}
+
+/** The model of a multi-model keyed handler: a KeyedModelManager, loaded synchronously. */
+export function managerOf<K>(handler: KeyedModelHandler<K, any, any, KeyedModelManager<K>>): KeyedModelManager<K> {
+  const manager = handler.loadModel();
+  if (!(manager instanceof KeyedModelManager)) throw new Error('expected a KeyedModelManager');
+  return manager as KeyedModelManager<K>;
 }
