@@ -202,10 +202,10 @@ export class BatchQueue<T> {
     return this.groups.get(key);
   }
 
-  /** The head (oldest) item of group `key`, or `undefined` when that group is empty. */
+  /** The head (oldest) item of group `key`, left in place; `undefined` when that group is empty. */
   peek(key: BatchKey): T | undefined {
-    const group = this.single ?? this.groups.get(key);
-    return group === undefined || group.count === 0 ? undefined : group.items[group.head];
+    const group = this.group(key) as Group<T> | undefined;
+    return group === undefined ? undefined : group.items[group.head];
   }
 
   /** Key of the group whose head item is the oldest, or `undefined` when the queue is empty. */

@@ -14,12 +14,16 @@ describe('BatchQueue', () => {
       expect(queue.length).toBe(3);
       expect(queue.group(undefined)).toMatchObject({ count: 3, weight: 3 });
       expect(queue.group('other')).toBeUndefined();
+      expect(queue.peek(undefined)).toBe('a');
+      expect(queue.peek('other')).toBeUndefined();
       expect(queue.take(2)).toEqual(['a', 'b']);
+      expect(queue.peek(undefined)).toBe('c');
       expect(queue.length).toBe(1);
       queue.push('d');
       expect(queue.take(10)).toEqual(['c', 'd']);
       expect(queue.length).toBe(0);
       expect(queue.group(undefined)).toBeUndefined();
+      expect(queue.peek(undefined)).toBeUndefined();
     });
 
     it('takes at least one item, whatever maxSize says', () => {
@@ -181,7 +185,10 @@ describe('BatchQueue', () => {
       const queue = new BatchQueue<string>({ batchKeyFn: (s) => s[0] });
       ['a1', 'b1', 'a2', 'c1', 'b2'].forEach((s) => queue.push(s));
       expect(queue.oldestKey()).toBe('a');
+      expect(queue.peek('b')).toBe('b1');
+      expect(queue.peek('z')).toBeUndefined();
       expect(queue.take(1)).toEqual(['a1']);
+      expect(queue.peek('a')).toBe('a2');
       expect(queue.oldestKey()).toBe('b'); // b1 is now older than a2
       expect(queue.take(5, 'c')).toEqual(['c1']);
       expect(queue.take(5)).toEqual(['b1', 'b2']);

@@ -298,7 +298,7 @@ describe('batchElements', () => {
       let spent = 0;
       const clock: SchedulerLike = {
         now: () => testScheduler.now() + spent,
-        schedule: (work, delay, state) => testScheduler.schedule(work, delay, state),
+        schedule: testScheduler.schedule.bind(testScheduler),
       };
       const e1 = cold(`-(${'a'.repeat(112)})-|`);
       const result = e1.pipe(
@@ -323,7 +323,7 @@ describe('batchElements', () => {
     let spent = 0;
     const clock: SchedulerLike = {
       now: () => spent,
-      schedule: (work, delay, state) => testScheduler.schedule(work, delay, state),
+      schedule: testScheduler.schedule.bind(testScheduler),
     };
     const sizes = await firstValueFrom(
       range(0, 57).pipe(
