@@ -1,4 +1,8 @@
 /* Types */
+export type { ModelHandlerConfig } from './models/custom/modelHandler.js';
+export type { KeyMhMapping, KeyedModelHandlerConfig } from './models/KeyedModelHandler.js';
+export type { KeyedModelManager, KeyedModelGroup } from './models/KeyedModelManager.js';
+export type { MaybeKeyedModelHandlerConfig } from './models/MaybeKeyedModelHandler.js';
 export type {
   PredictionResult,
   ModelMetadata,
@@ -32,6 +36,9 @@ export { watchFilePattern } from './operators/watchFilePattern.js';
 /* Handlers */
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
 export { ModelHandler } from './models/ModelHandler.js';
+export { modelHandler } from './models/custom/modelHandler.js';
+export { KeyedModelHandler } from './models/KeyedModelHandler.js';
+export { MaybeKeyedModelHandler, isKeyedElement } from './models/MaybeKeyedModelHandler.js';
 
 /* Metrics */
 export { MetricsRegistry, defaultMetricsRegistry } from './metrics/MetricsRegistry.js';
