@@ -1,4 +1,23 @@
 /* Types */
+export type { TfjsModelHandlerConfig, TfjsOutputMode, TfjsPrediction } from './handlers/tfjs/TfjsModelHandler.js';
+export type { TfjsModel, TfjsModelType } from './handlers/tfjs/TfjsModel.js';
+export type {
+  TfjsBackendName,
+  TfjsLogger,
+  TfjsModule,
+  TfjsRuntimeImporter,
+  TfjsRuntimePackage,
+} from './handlers/tfjs/tfjsRuntime.js';
+export type {
+  TfjsExample,
+  TfjsTensorLike,
+  TfjsTensorData,
+  TfjsNestedArray,
+  TfjsTypedArray,
+  TfjsNumericDType,
+  TfjsInputSpec,
+} from './handlers/tfjs/tfjsExamples.js';
+export type { TfjsOutput, TfjsInference, TfjsTensorInference } from './handlers/tfjs/tfjsOutputs.js';
 export type { ModelHandlerConfig } from './models/custom/modelHandler.js';
 export type { KeyMhMapping, KeyedModelHandlerConfig } from './models/KeyedModelHandler.js';
 export type { KeyedModelManager, KeyedModelGroup } from './models/KeyedModelManager.js';
@@ -24,6 +43,7 @@ export type {
   OnnxTensorInput,
   OnnxExample,
   OnnxInference,
+  OnnxTensor,
 } from './handlers/onnx/onnxTensors.js';
 
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
@@ -34,6 +54,7 @@ export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './operators/watchFilePattern.js';
 
 /* Handlers */
+export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
 export { ModelHandler } from './models/ModelHandler.js';
 export { modelHandler } from './models/custom/modelHandler.js';

@@ -1,4 +1,5 @@
 /* Handlers */
+export { TfjsModelHandler } from './tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './onnx/OnnxModelHandler.js';
 export { ModelHandler } from '../models/ModelHandler.js';
 export { modelHandler } from '../models/custom/modelHandler.js';
@@ -6,6 +7,25 @@ export { KeyedModelHandler } from '../models/KeyedModelHandler.js';
 export { MaybeKeyedModelHandler, isKeyedElement } from '../models/MaybeKeyedModelHandler.js';
 
 /* Types */
+export type { TfjsModelHandlerConfig, TfjsOutputMode, TfjsPrediction } from './tfjs/TfjsModelHandler.js';
+export type { TfjsModel, TfjsModelType } from './tfjs/TfjsModel.js';
+export type {
+  TfjsBackendName,
+  TfjsLogger,
+  TfjsModule,
+  TfjsRuntimeImporter,
+  TfjsRuntimePackage,
+} from './tfjs/tfjsRuntime.js';
+export type {
+  TfjsExample,
+  TfjsTensorLike,
+  TfjsTensorData,
+  TfjsNestedArray,
+  TfjsTypedArray,
+  TfjsNumericDType,
+  TfjsInputSpec,
+} from './tfjs/tfjsExamples.js';
+export type { TfjsOutput, TfjsInference, TfjsTensorInference } from './tfjs/tfjsOutputs.js';
 export type { ModelHandlerConfig } from '../models/custom/modelHandler.js';
 export type { KeyMhMapping, KeyedModelHandlerConfig } from '../models/KeyedModelHandler.js';
 export type { KeyedModelManager, KeyedModelGroup } from '../models/KeyedModelManager.js';
@@ -19,4 +39,5 @@ export type {
   OnnxTensorInput,
   OnnxExample,
   OnnxInference,
+  OnnxTensor,
 } from './onnx/onnxTensors.js';

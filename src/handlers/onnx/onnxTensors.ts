@@ -55,6 +55,9 @@ export type OnnxTensorInput = Tensor | TensorLike | OnnxTypedArray;
  */
 export type OnnxExample = OnnxTensorInput | Readonly<Record<string, OnnxTensorInput>>;
 
+/** An onnxruntime tensor (`ort.Tensor`), named here so that users need no type import from `onnxruntime-node`. */
+export type OnnxTensor = Tensor;
+
 /** One element's share of the output: the tensor for a single-output model, else a record output name → tensor. */
 export type OnnxInference = Tensor | Readonly<Record<string, Tensor>>;
 
