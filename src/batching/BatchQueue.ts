@@ -75,7 +75,8 @@ class Group<T> implements GroupState {
  * `push` and `take` are O(1) amortised per item (a head index with periodic compaction, never `Array#shift`). Without
  * a `batchKeyFn` there is a single group and no per-item bookkeeping beyond the item itself (and its weight with an
  * `elementSizeFn`), for the hot path. With a `batchKeyFn`, a push-order log of keys gives the group whose head is the
- * oldest in O(1) amortised.
+ * oldest in O(1) amortised. `group(key)` and `peek(key)` look at a group without changing it; `clear()` empties the
+ * queue (on error or unsubscribe).
  *
  * @example
  * ```ts

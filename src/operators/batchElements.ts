@@ -26,6 +26,9 @@ export type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
  *   adds no timer delay; on the given `scheduler` otherwise, where a `TestScheduler` runs it in the same frame);
  * - the source completes: the rest is flushed (oldest group first), then completion is forwarded.
  *
+ * Each subscription has its own queue and its own estimator (so a resubscription, e.g. by `retry`, starts learning
+ * again from `minBatchSize`).
+ *
  * Elements with different keys never share a batch; a batch never holds more than `maxBatchSize` elements nor more
  * than `maxBatchWeight` total weight, except that one element heavier than that is emitted alone.
  *
