@@ -46,6 +46,17 @@ export type {
   OnnxTensor,
 } from './handlers/onnx/onnxTensors.js';
 
+export type {
+  RemoteModelHandlerConfig,
+  RemoteRequestContext,
+  RemoteThrottleConfig,
+  RemoteModelStats,
+  DefaultRemoteClient,
+} from './handlers/remote/RemoteModelHandler.js';
+export type { AdaptiveThrottlerConfig } from './handlers/remote/AdaptiveThrottler.js';
+export type { RetryConfig } from './handlers/remote/retryPolicy.js';
+export type { HttpErrorOptions, HeadersLike } from './handlers/remote/HttpError.js';
+export type { RemoteFailureReason } from './handlers/remote/RemoteInferenceError.js';
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
 
 /* Operators */
@@ -56,6 +67,9 @@ export { watchFilePattern } from './operators/watchFilePattern.js';
 /* Handlers */
 export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
+export { RemoteModelHandler } from './handlers/remote/RemoteModelHandler.js';
+export { AdaptiveThrottler } from './handlers/remote/AdaptiveThrottler.js';
+export { isRetryableError } from './handlers/remote/retryPolicy.js';
 export { ModelHandler } from './models/ModelHandler.js';
 export { modelHandler } from './models/custom/modelHandler.js';
 export { KeyedModelHandler } from './models/KeyedModelHandler.js';
@@ -80,3 +94,5 @@ export {
   BufferOverflowError,
   MissingRuntimeError,
 } from './core/errors.js';
+export { HttpError } from './handlers/remote/HttpError.js';
+export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';

@@ -1,6 +1,9 @@
 /* Handlers */
 export { TfjsModelHandler } from './tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './onnx/OnnxModelHandler.js';
+export { RemoteModelHandler } from './remote/RemoteModelHandler.js';
+export { AdaptiveThrottler } from './remote/AdaptiveThrottler.js';
+export { isRetryableError } from './remote/retryPolicy.js';
 export { ModelHandler } from '../models/ModelHandler.js';
 export { modelHandler } from '../models/custom/modelHandler.js';
 export { KeyedModelHandler } from '../models/KeyedModelHandler.js';
@@ -41,3 +44,18 @@ export type {
   OnnxInference,
   OnnxTensor,
 } from './onnx/onnxTensors.js';
+export type {
+  RemoteModelHandlerConfig,
+  RemoteRequestContext,
+  RemoteThrottleConfig,
+  RemoteModelStats,
+  DefaultRemoteClient,
+} from './remote/RemoteModelHandler.js';
+export type { AdaptiveThrottlerConfig } from './remote/AdaptiveThrottler.js';
+export type { RetryConfig } from './remote/retryPolicy.js';
+export type { HttpErrorOptions, HeadersLike } from './remote/HttpError.js';
+export type { RemoteFailureReason } from './remote/RemoteInferenceError.js';
+
+/* Errors */
+export { HttpError } from './remote/HttpError.js';
+export { RemoteInferenceError } from './remote/RemoteInferenceError.js';
