@@ -81,7 +81,7 @@ describe('BatchQueue', () => {
       const elapsed = performance.now() - start;
       expect(ok).toBe(true);
       expect(expected).toBe(n + 10);
-      expect(elapsed).toBeLessThan(2000);
+      expect(elapsed).toBeLessThan(10_000); // quadratic behaviour would take minutes
     });
 
     it('compacts while draining batch by batch, keeping order', () => {
@@ -258,7 +258,7 @@ describe('BatchQueue', () => {
         previousHead = batch[0];
         taken += batch.length;
       }
-      expect(performance.now() - start).toBeLessThan(3000);
+      expect(performance.now() - start).toBeLessThan(10_000);
       expect(taken).toBe(n);
       expect(ordered).toBe(true);
     });
