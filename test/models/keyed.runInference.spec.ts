@@ -192,6 +192,19 @@ describe('keyed handlers through runInference', () => {
     });
   });
 
+  it("the failure is the handler's InvalidExampleError, with field 'key'", () => {
+    const scheduler = testScheduler();
+    let error: unknown;
+    scheduler.run(({ cold }) => {
+      const keyed = new KeyedModelHandler([{ keys: ['x'], handler: plusOne() }]);
+      cold('a|', { a: ['nope', 2] })
+        .pipe(runInference(keyed, { scheduler, metrics: false }))
+        .subscribe({ error: (e: unknown) => (error = e) });
+    });
+    expect(error).toBeInstanceOf(InvalidExampleError);
+    expect(error).toMatchObject({ field: 'key', position: 0 });
+  });
+
   it('with batches in flight on two groups (concurrent 2, maxModelsInMemory 1), releases a model only after its batch', () => {
     const scheduler = testScheduler();
     const log = newLog();
