@@ -77,9 +77,43 @@ function checkingFormat(handler: io.IOHandler, modelType: TfjsModelType): io.IOH
         const other = format === 'graph-model' ? 'graph' : 'layers';
         throw new Error(`It is a ${format}, but the handler has modelType: '${modelType}' (use '${other}').`);
       }
+      checkWeightBytes(artifacts);
       return artifacts;
     },
   };
+}
+
+const DTYPE_BYTES: Readonly<Record<string, number>> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
+
+/**
+ * Rejects weight data shorter than the manifest says, before TensorFlow.js decodes it: tfjs would create some
+ * weight tensors, then fail, and leak them.
+ */
+function checkWeightBytes(artifacts: io.ModelArtifacts): void {
+  const specs = artifacts.weightSpecs;
+  if (specs === undefined || artifacts.weightData === undefined) return;
+  let expected = 0;
+  for (const spec of specs) {
+    if (spec.dtype === 'string') return; // variable length: nothing to check here
+    let size = 1;
+    for (const d of spec.shape) size *= d;
+    expected += size * (DTYPE_BYTES[spec.quantization?.dtype ?? spec.dtype] ?? 4);
+  }
+  const data = artifacts.weightData as ArrayBuffer | ArrayBuffer[];
+  const actual = Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
+  if (actual < expected) {
+    throw new Error(
+      `The weights are truncated: the manifest needs ${expected} bytes, the weight files hold ${actual}.`,
+    );
+  }
 }
 
 function layersInputs(model: LayersModel): TfjsInputSpec[] {
