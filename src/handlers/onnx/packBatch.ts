@@ -9,6 +9,7 @@ import {
   isTensorLike,
   sizeOfDims,
   typeOfData,
+  typeOfTag,
   type OnnxTensorType,
   type OnnxTypedArray,
 } from './onnxTensors.js';
@@ -23,26 +24,49 @@ export interface ElementInput {
 const where = (position: number, name: string) => `Element ${position} of the batch, input \`${name}\``;
 
 /** Dims of a bare typed array: the declared per-element dims when fixed and of the right size, else 1-D. */
-function dimsOfBareArray(data: OnnxTypedArray, input: OnnxInputInfo, position: number): number[] {
-  const declared = input.shape?.slice(1);
-  if (declared === undefined || declared.length === 1) return [data.length];
+function dimsOfBareArray(data: OnnxTypedArray, input: OnnxInputInfo, position: number): readonly number[] {
+  const shape = input.shape;
+  if (shape === undefined || shape.length === 2) return [data.length];
+  const declared = shape.slice(1);
   if (declared.every((d): d is number => typeof d === 'number') && sizeOfDims(declared) === data.length) {
     return declared;
   }
   throw new InvalidExampleError(
     `${where(position, input.name)}: a bare typed array needs a 1-D or fully fixed per-element shape, but the ` +
-      `model's input shape is ${formatDims(input.shape ?? [])}; give \`{ data, dims }\` instead.`,
+      `model's input shape is ${formatDims(shape)}; give \`{ data, dims }\` instead.`,
     position,
     input.name,
   );
 }
 
+/** True when `dims` are non-negative integers holding `length` values. */
+function dimsFit(dims: readonly number[], length: number): boolean {
+  let size = 1;
+  for (const d of dims) {
+    if (!Number.isInteger(d) || d < 0) return false;
+    size *= d;
+  }
+  return size === length;
+}
+
+/** True when `dims` match the declared shape without its batch axis (symbolic dims match any size). */
+function dimsMatch(dims: readonly number[], shape: readonly (number | string)[]): boolean {
+  if (dims.length !== shape.length - 1) return false;
+  for (let k = 0; k < dims.length; k++) {
+    const d = shape[k + 1];
+    if (typeof d === 'number' && d !== dims[k]) return false;
+  }
+  return true;
+}
+
+// Runs once per element and input on the hot path: one tag lookup, no intermediate arrays.
 /** Checks one element's value for one input against the declared type and shape. */
 function checkInput(value: unknown, input: OnnxInputInfo, position: number): ElementInput {
   let data: OnnxTypedArray | readonly string[];
   let dims: readonly number[];
   let explicitType: string | undefined;
-  if (ArrayBuffer.isView(value) && typeOfData(value) !== undefined) {
+  const bare = ArrayBuffer.isView(value) ? typeOfData(value) : undefined;
+  if (bare !== undefined) {
     data = value as OnnxTypedArray;
     dims = dimsOfBareArray(data, input, position);
   } else if (isTensorLike(value)) {
@@ -55,37 +79,34 @@ function checkInput(value: unknown, input: OnnxInputInfo, position: number): Ele
       input.name,
     );
   }
-  const actualType = (explicitType ?? typeOfData(data)) as OnnxTensorType | undefined;
+  const tag = arrayTag(data);
+  const dataType = bare ?? typeOfTag(tag);
+  const actualType = (explicitType ?? dataType) as OnnxTensorType | undefined;
   const type = input.type ?? actualType;
   if (
     type === undefined ||
-    actualType === undefined ||
+    dataType === undefined ||
     (explicitType !== undefined && explicitType !== type) ||
-    arrayTag(data) !== ARRAY_TAG[type] ||
-    typeOfData(data) === undefined
+    tag !== ARRAY_TAG[type]
   ) {
     throw new InvalidExampleError(
       `${where(position, input.name)}: expected dtype ${type ?? 'a tensor type'}, got ${actualType ?? 'unknown'} ` +
-        `(${arrayTag(data)}).`,
+        `(${tag}).`,
       position,
       input.name,
     );
   }
-  if (!dims.every((d) => Number.isInteger(d) && d >= 0) || sizeOfDims(dims) !== data.length) {
+  if (!dimsFit(dims, data.length)) {
     throw new InvalidExampleError(
       `${where(position, input.name)}: dims ${formatDims(dims)} do not fit its ${data.length} values.`,
       position,
       input.name,
     );
   }
-  const declared = input.shape?.slice(1);
-  if (
-    declared &&
-    (declared.length !== dims.length || declared.some((d, k) => typeof d === 'number' && d !== dims[k]))
-  ) {
+  if (input.shape !== undefined && !dimsMatch(dims, input.shape)) {
     throw new InvalidExampleError(
-      `${where(position, input.name)}: expected dims ${formatDims(declared)} (the model's input shape ` +
-        `${formatDims(input.shape ?? [])} without its batch axis), got ${formatDims(dims)}.`,
+      `${where(position, input.name)}: expected dims ${formatDims(input.shape.slice(1))} (the model's input shape ` +
+        `${formatDims(input.shape)} without its batch axis), got ${formatDims(dims)}.`,
       position,
       input.name,
     );
