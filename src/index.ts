@@ -58,8 +58,16 @@ export type { RetryConfig } from './handlers/remote/retryPolicy.js';
 export type { HttpErrorOptions, HeadersLike } from './handlers/remote/HttpError.js';
 export type { RemoteFailureReason } from './handlers/remote/RemoteInferenceError.js';
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
+export type {
+  RunInferenceConfig,
+  RunInferenceOperator,
+  ExceptionModeConfig,
+  HandlerInput,
+  HandlerOutput,
+} from './operators/runInference.js';
 
 /* Operators */
+export { runInference } from './operators/runInference.js';
 export { batchElements } from './operators/batchElements.js';
 export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './operators/watchFilePattern.js';
@@ -93,6 +101,7 @@ export {
   InferenceTimeoutError,
   BufferOverflowError,
   MissingRuntimeError,
+  ProcessingError,
 } from './core/errors.js';
 export { HttpError } from './handlers/remote/HttpError.js';
 export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';

@@ -11,6 +11,21 @@ export class InferenceError extends Error {
   }
 }
 
+/** A preprocess or postprocess function (or an element-wise stage) threw for one element. */
+export class ProcessingError extends Error {
+  override readonly name = 'ProcessingError' as const;
+  constructor(
+    message: string,
+    /** Where it failed. */
+    readonly stage: 'preprocess' | 'postprocess' | 'stage',
+    /** Which function, in execution order. */
+    readonly index: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A model could not be loaded (missing file, corrupt bytes, bad signature, missing runtime...). */
 export class ModelLoadError extends Error {
   override readonly name = 'ModelLoadError' as const;

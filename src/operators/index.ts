@@ -1,4 +1,5 @@
 /* Operators */
+export { runInference } from './runInference.js';
 export { batchElements } from './batchElements.js';
 export { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './watchFilePattern.js';
@@ -6,3 +7,10 @@ export { watchFilePattern } from './watchFilePattern.js';
 /* Types */
 export type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 export type { WatchFilePatternConfig } from './watchFilePattern.js';
+export type {
+  RunInferenceConfig,
+  RunInferenceOperator,
+  ExceptionModeConfig,
+  HandlerInput,
+  HandlerOutput,
+} from './runInference.js';

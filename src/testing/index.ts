@@ -1,2 +1,5 @@
 /* Testing */
-export {};
+export { FakeModelHandler } from './FakeModelHandler.js';
+
+/* Types */
+export type { FakeModelHandlerConfig, FakeModel } from './FakeModelHandler.js';

@@ -1,0 +1,196 @@
+import { type SchedulerLike, Subscription } from 'rxjs';
+import { InferenceError, InferenceTimeoutError } from '../core/errors.js';
+import type { FailedRecord, InferenceArgs, InferenceContext } from '../core/types.js';
+import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
+import type { ModelHandler } from '../models/ModelHandler.js';
+import { asyncOutputs } from './async.js';
+import { failure } from './Failed.js';
+import type { LoadedModel } from './ModelSlot.js';
+
+/** An element in the queue: its sequence number, the input as given, the preprocessed value, its arrival time. */
+export interface Envelope {
+  readonly seq: number;
+  readonly input: unknown;
+  readonly value: unknown;
+  readonly at: number;
+}
+
+export interface BatchRunnerOptions {
+  readonly handler: ModelHandler<any, any, any>;
+  readonly scheduler: SchedulerLike;
+  readonly clock: () => number;
+  readonly inferenceArgs: InferenceArgs | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly metrics: RunInferenceMetrics | undefined;
+  /** Split a failed batch in halves until the failing elements are alone. */
+  readonly bisect: boolean;
+  /** Each envelope's value is itself the batch (`withNoBatching`). */
+  readonly noBatching: boolean;
+  /** One element's output (with `noBatching`: the array of its outputs). */
+  readonly onOutputs: (envelope: Envelope, output: unknown, modelId: string) => void;
+  readonly onFailure: (envelope: Envelope, record: FailedRecord) => void;
+  /** A model call succeeded: feed the batch-size estimator. */
+  readonly onSuccess: (size: number, latencyMs: number) => void;
+}
+
+/** One dispatched batch and, after a failure with bisection on, the parts still to run. */
+interface Job {
+  readonly model: LoadedModel<any>;
+  readonly original: readonly unknown[];
+  readonly parts: Envelope[][];
+  readonly done: () => void;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  readonly subscription: Subscription;
+}
+
+/**
+ * Runs batches on a model: calls the handler, checks that it returned one output per input, enforces `timeoutMs`,
+ * records metrics, and on failure either fails every element of the batch or bisects it. Synchronous handlers are
+ * driven synchronously (no Promise in between) and bisection runs as a loop, not a recursion, so a batch of 10,000
+ * failing elements cannot overflow the stack.
+ */
+export class BatchRunner {
+  private readonly running = new Set<Running>();
+
+  constructor(private readonly options: BatchRunnerOptions) {}
+
+  /** Runs `envelopes` as one batch on `model`; `done` is called once every element has succeeded or failed. */
+  run(envelopes: Envelope[], model: LoadedModel<any>, done: () => void): void {
+    const { metrics, noBatching, clock } = this.options;
+    const original = noBatching ? (envelopes[0].value as readonly unknown[]) : envelopes.map((e) => e.value);
+    if (metrics !== undefined) this.metricsFor(model, original).recordQueueWait(clock() - envelopes[0].at);
+    this.drive({ model, original, parts: [envelopes], done }, original);
+  }
+
+  /** Aborts every batch in flight (unsubscribe, error): their results will never be delivered. */
+  abortAll(): void {
+    for (const running of this.running) {
+      running.controller.abort();
+      running.subscription.unsubscribe();
+    }
+    this.running.clear();
+  }
+
+  /** Runs the job's parts until one goes asynchronous (it resumes the loop when done) or none is left. */
+  private drive(job: Job, firstBatch?: readonly unknown[]): void {
+    let batch = firstBatch;
+    while (job.parts.length > 0) {
+      const part = job.parts.pop()!;
+      const values =
+        batch ?? (this.options.noBatching ? (part[0].value as readonly unknown[]) : part.map((e) => e.value));
+      batch = undefined;
+      if (!this.attempt(job, part, values)) return;
+    }
+    job.done();
+  }
+
+  /** Calls the model on one part. Returns true when the outcome was handled synchronously. */
+  private attempt(job: Job, part: Envelope[], batch: readonly unknown[]): boolean {
+    const { handler, scheduler, clock, inferenceArgs, timeoutMs } = this.options;
+    const started = clock();
+    const controller = new AbortController();
+    const context: InferenceContext = { inferenceArgs, modelId: job.model.id, signal: controller.signal, scheduler };
+    let result: unknown;
+    try {
+      result = handler.runInference(batch, job.model.model, context);
+    } catch (error) {
+      this.failed(job, part, batch, error, true);
+      return true;
+    }
+    const outputs$ = asyncOutputs(result);
+    if (outputs$ === undefined) {
+      this.completed(job, part, batch, result as readonly unknown[], started);
+      return true;
+    }
+    const running: Running = { controller, subscription: new Subscription() };
+    this.running.add(running);
+    let finished = false;
+    let settledSync = true;
+    const finish = (outcome: () => void): void => {
+      if (finished) return;
+      finished = true;
+      this.running.delete(running);
+      running.subscription.unsubscribe();
+      outcome();
+      if (!settledSync) this.drive(job);
+    };
+    const chunks: (readonly unknown[])[] = [];
+    running.subscription.add(
+      outputs$.subscribe({
+        next: (chunk) => chunks.push(chunk),
+        error: (error: unknown) => finish(() => this.failed(job, part, batch, error, true)),
+        complete: () =>
+          finish(() => {
+            const outputs = chunks.length === 1 ? chunks[0] : chunks.flat();
+            this.completed(job, part, batch, outputs, started);
+          }),
+      }),
+    );
+    if (finished) return true;
+    settledSync = false;
+    if (timeoutMs !== undefined) {
+      running.subscription.add(
+        scheduler.schedule(() => {
+          const error = new InferenceTimeoutError(
+            `A batch of ${batch.length} took longer than timeoutMs (${timeoutMs} ms) on model '${job.model.id || '(default)'}'.`,
+            timeoutMs,
+          );
+          controller.abort(error);
+          finish(() => this.failed(job, part, batch, error, false));
+        }, timeoutMs),
+      );
+    }
+    return false;
+  }
+
+  private completed(job: Job, part: Envelope[], batch: readonly unknown[], outputs: unknown, started: number): void {
+    if (!Array.isArray(outputs) || outputs.length !== batch.length) {
+      const got = Array.isArray(outputs)
+        ? `${outputs.length} results`
+        : `a ${outputs === null ? 'null' : typeof outputs}`;
+      const error = new InferenceError(
+        `${this.options.handler.constructor.name}.runInference returned ${got} for a batch of ${batch.length}; ` +
+          'expected exactly one result per element, in input order.',
+        batch.length,
+      );
+      this.failed(job, part, batch, error, true);
+      return;
+    }
+    const { onOutputs, onSuccess, metrics, noBatching, clock, handler } = this.options;
+    const latency = clock() - started;
+    if (metrics !== undefined) {
+      this.metricsFor(job.model, batch).recordBatch(batch.length, handler.getNumBytes(batch), latency);
+    }
+    onSuccess(batch.length, latency);
+    const modelId = job.model.id;
+    if (noBatching) {
+      onOutputs(part[0], outputs, modelId);
+    } else {
+      for (let i = 0; i < part.length; i++) onOutputs(part[i], outputs[i], modelId);
+    }
+  }
+
+  private failed(job: Job, part: Envelope[], batch: readonly unknown[], error: unknown, mayBisect: boolean): void {
+    const { metrics, bisect, onFailure } = this.options;
+    if (metrics !== undefined) this.metricsFor(job.model, batch).recordFailedBatch();
+    if (bisect && mayBisect && part.length > 1) {
+      const middle = part.length >> 1;
+      // A stack: the first half is popped (and run) first.
+      job.parts.push(part.slice(middle), part.slice(0, middle));
+      return;
+    }
+    for (const envelope of part) {
+      onFailure(envelope, failure('inference', 0, envelope.value, error, job.original, job.model.id).record);
+    }
+  }
+
+  private metricsFor(model: LoadedModel<any>, batch: readonly unknown[]): RunInferenceMetrics {
+    const metrics = this.options.metrics!;
+    const group = this.options.handler.metricsPrefixFor(batch);
+    const prefix = (model.prefix ?? '') + (group ?? '');
+    return prefix === '' ? metrics : metrics.withPrefix(prefix);
+  }
+}

@@ -1,0 +1,56 @@
+import {
+  BufferOverflowError,
+  InferenceError,
+  InferenceTimeoutError,
+  InvalidExampleError,
+  ModelLoadError,
+  ProcessingError,
+} from '../core/errors.js';
+import type { FailedRecord, FailureStage } from '../core/types.js';
+
+/** A failed element on its way through the engine (never confused with a user's value). */
+export class Failed {
+  constructor(readonly record: FailedRecord) {}
+}
+
+const STAGE_NAMES: Record<FailureStage, string> = {
+  preprocess: 'Preprocess function',
+  inference: 'Inference',
+  postprocess: 'Postprocess function',
+  stage: 'Stage',
+};
+
+/**
+ * Builds the failure of one element. The error names the step and keeps what was thrown as `cause`; this library's
+ * own errors (already precise: timeouts, invalid examples, overflow...) are kept as they are.
+ */
+export function failure(
+  stage: FailureStage,
+  index: number,
+  element: unknown,
+  thrown: unknown,
+  batch?: readonly unknown[],
+  modelId?: string,
+): Failed {
+  return new Failed({ stage, index, element, error: wrapError(stage, index, thrown, batch), batch, modelId });
+}
+
+function wrapError(stage: FailureStage, index: number, thrown: unknown, batch: readonly unknown[] | undefined): Error {
+  if (
+    thrown instanceof InferenceError ||
+    thrown instanceof InvalidExampleError ||
+    thrown instanceof InferenceTimeoutError ||
+    thrown instanceof BufferOverflowError ||
+    thrown instanceof ModelLoadError ||
+    thrown instanceof ProcessingError
+  ) {
+    return thrown;
+  }
+  const reason = thrown instanceof Error ? thrown.message : String(thrown);
+  if (stage === 'inference') {
+    const size = batch?.length ?? 1;
+    return new InferenceError(`Inference failed on a batch of ${size}: ${reason}`, size, { cause: thrown });
+  }
+  const which = stage === 'stage' ? STAGE_NAMES.stage : `${STAGE_NAMES[stage]} ${index}`;
+  return new ProcessingError(`${which} failed: ${reason}`, stage, index, { cause: thrown });
+}
