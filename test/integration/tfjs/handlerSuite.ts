@@ -12,6 +12,8 @@ import {
   type MultiOutput,
   writeGraphModel,
   writeMultiOutputLayersModel,
+  writeMultiInputLayersModel,
+  type MultiInputFixture,
   writeSequenceLayersModel,
   writeSmallLayersModel,
   writeTwoOutputGraphModel,
@@ -45,6 +47,7 @@ interface Fixtures {
   dir: string;
   small: LayersFixture<Float32Array>;
   multi: LayersFixture<MultiOutput>;
+  multiInput: MultiInputFixture;
   sequence: LayersFixture<Float32Array>;
   graph: GraphFixture<Float32Array>;
   graphTwo: GraphFixture<GraphTwoOutputs>;
@@ -65,6 +68,7 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
     fx.dir = await makeTempDir();
     fx.small = await writeSmallLayersModel(tf, `${fx.dir}/small`);
     fx.multi = await writeMultiOutputLayersModel(tf, `${fx.dir}/multi`);
+    fx.multiInput = await writeMultiInputLayersModel(tf, `${fx.dir}/multi-input`);
     fx.sequence = await writeSequenceLayersModel(tf, `${fx.dir}/sequence`);
     fx.graph = await writeGraphModel(`${fx.dir}/graph`);
     fx.graphTwo = await writeTwoOutputGraphModel(`${fx.dir}/graph-two`);
@@ -145,6 +149,32 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
           expect(record.score?.shape).toEqual([1]);
           expectClose(record.class_logits?.data as Float32Array, expected.class_logits);
           expectClose(record.score?.data as Float32Array, expected.score);
+        });
+      });
+    });
+
+    it('takes a record of input name → tensor-like for multi-input models', async () => {
+      const handler = handlerFor(fx.multiInput.modelJson);
+      await withModel(handler, async (model) => {
+        expect(model.inputs.map((i) => [i.name, i.shape])).toEqual([
+          ['a', [2]],
+          ['b', [3]],
+        ]);
+        const batch = [
+          { a: [1, 2], b: [3, 4, 5] },
+          { b: { data: Float32Array.of(0.5, 0, -1), shape: [3] }, a: [-1, 0.25] },
+        ];
+        const results = await runBatch(handler, model, batch);
+        expectClose(single(results[0]?.inference).data, fx.multiInput.reference([1, 2], [3, 4, 5]));
+        expectClose(single(results[1]?.inference).data, fx.multiInput.reference([-1, 0.25], [0.5, 0, -1]));
+        await expect(runBatch(handler, model, [{ a: [1, 2] }])).rejects.toThrow(/Example 0: input `b` is missing/);
+        await expect(runBatch(handler, model, [[1, 2, 3, 4, 5]])).rejects.toThrow(
+          /the model has 2 inputs \(`a`, `b`\); give a record of input name → tensor/,
+        );
+        await expect(runBatch(handler, model, [{ a: [1, 2], b: [1, 2] }])).rejects.toMatchObject({
+          name: 'InvalidExampleError',
+          field: 'b',
+          message: expect.stringMatching(/expected shape \[3\] per element .* got \[2\]/),
         });
       });
     });
