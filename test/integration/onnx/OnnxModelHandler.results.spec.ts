@@ -7,6 +7,7 @@ import {
   embedding,
   fixedBatch,
   mlp,
+  stringIdentity,
   twoInputsTwoOutputs,
   type ElementInputs,
   type OnnxFixture,
@@ -144,6 +145,21 @@ describe('OnnxModelHandler: several inputs and outputs', () => {
   it('int64 ids into an embedding (Gather)', async () => {
     const fixture = embedding();
     await runAndCompare(fixture, fixture.sample(7, 4));
+  });
+
+  it('string tensors (outputs sliced, not viewed)', async () => {
+    const handler = new OnnxModelHandler({ modelUri: stringIdentity() });
+    const model = await handler.loadModel();
+    const batch = [
+      { data: ['a', 'b'], dims: [2], type: 'string' as const },
+      { data: ['ç', ''], dims: [2], type: 'string' as const },
+      { data: ['x', 'y z'], dims: [2], type: 'string' as const },
+    ];
+    const results = await handler.runInference(batch, model, context());
+    expect(
+      results.map((r) => [(r.inference as Tensor).type, (r.inference as Tensor).dims, (r.inference as Tensor).data]),
+    ).toEqual(batch.map((e) => ['string', [2], e.data]));
+    await handler.releaseModel(model);
   });
 });
 
