@@ -6,7 +6,8 @@ import { ModelHandler, type InferenceResult, type ModelLoadResult } from '../Mod
 
 /**
  * The functions and values a handler is built from by {@link modelHandler}. Only `runInference` is required; every
- * other field replaces the {@link ModelHandler} default of the same name.
+ * other field replaces the {@link ModelHandler} default of the same name. The functions are declared as methods so
+ * that `(batch: number[]) => ...` is accepted where `readonly number[]` is passed (the batch is never mutated).
  */
 export interface ModelHandlerConfig<In, Out, M = undefined> {
   /**
@@ -15,19 +16,19 @@ export interface ModelHandlerConfig<In, Out, M = undefined> {
    * client lives in a closure): the model is then `undefined`.
    * @default () => undefined
    */
-  readonly loadModel?: (modelId?: string) => ModelLoadResult<M>;
+  loadModel?(modelId?: string): ModelLoadResult<M>;
   /** Runs the model on a batch: exactly one output per input, in input order (an array, a Promise or an Observable). */
-  readonly runInference: (batch: readonly In[], model: M, context: InferenceContext) => InferenceResult<Out>;
+  runInference(batch: readonly In[], model: M, context: InferenceContext): InferenceResult<Out>;
   /** Frees a model when it is replaced or the stream ends. @default does nothing */
-  readonly releaseModel?: (model: M) => void | PromiseLike<void>;
+  releaseModel?(model: M): void | PromiseLike<void>;
   /** Size in bytes of a batch, for the `inference_request_batch_byte_size` metric. @default a rough estimate */
-  readonly getNumBytes?: (batch: readonly In[]) => number;
+  getNumBytes?(batch: readonly In[]): number;
   /** Metrics namespace, as a value or a function. @default 'RunInference' */
   readonly getMetricsNamespace?: string | (() => string);
   /** Preferred batching parameters (Beam's `batch_elements_kwargs`), as a value or a function. @default {} */
   readonly batchConfig?: BatchElementsConfig<In> | (() => BatchElementsConfig<In>);
   /** Rejects inference args the model cannot take (throw to reject). @default rejects any non-empty args */
-  readonly validateInferenceArgs?: (args: InferenceArgs | undefined) => void;
+  validateInferenceArgs?(args: InferenceArgs | undefined): void;
   /** Id of the model loaded when the side input says `''`, as a value or a function. @default '' */
   readonly defaultModelId?: string | (() => string);
   /** Whether a failed batch may be split to find the failing element, as a value or a function. @default true */
