@@ -2,7 +2,12 @@ import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, take, toArray, VirtualTimeScheduler } from 'rxjs';
+import { readFile } from 'node:fs/promises';
+import { Subject } from 'rxjs';
 import type { ModelMetadata } from '../../src/core/types';
+import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
+import { modelHandler } from '../../src/models/custom/modelHandler';
+import { runInference } from '../../src/operators/runInference';
 import { watchFilePattern } from '../../src/operators/watchFilePattern';
 
 // The real glob, wrapped so that a test can count calls, hold one back, or make one fail.
@@ -307,6 +312,48 @@ describe('watchFilePattern', () => {
     const polls = globMock.mock.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(globMock.mock.calls.length).toBe(polls); // no poll after unsubscribe
+  });
+
+  it('refreshes the model of a running runInference when a newer file appears', async () => {
+    // A "model" file holds the factor it multiplies by; the handler reads the file it is told to load.
+    await writeFile(join(dir, 'times2.model'), '2');
+    const registry = new MetricsRegistry();
+    const scale = modelHandler({
+      loadModel: async (path?: string) => Number(await readFile(path!, 'utf8')),
+      runInference: (batch: readonly number[], factor: number, { modelId }) =>
+        batch.map((x) => ({ y: x * factor, modelId })),
+    });
+    const source = new Subject<number>();
+    const results: Array<{ y: number; modelId: string }> = [];
+    const subscription = source
+      .pipe(
+        runInference(scale, {
+          metrics: registry,
+          modelMetadata: watchFilePattern('*.model', { cwd: dir, intervalMs: 10 }),
+        }),
+      )
+      .subscribe((r) => results.push(r));
+    const infer = async (x: number): Promise<{ y: number; modelId: string }> => {
+      const before = results.length;
+      source.next(x);
+      await until(() => results.length > before);
+      return results[results.length - 1];
+    };
+    expect(await infer(1)).toEqual({ y: 2, modelId: join(dir, 'times2.model') });
+
+    await writeFile(join(dir, 'times3.model'), '3');
+    const later = new Date(Date.UTC(2100, 0, 1)); // newer than times2.model whatever the clock says
+    await utimes(join(dir, 'times3.model'), later, later);
+    const deadline = Date.now() + 5000;
+    let last = await infer(1);
+    while (last.y !== 3) {
+      if (Date.now() > deadline) throw new Error('the new model never served');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      last = await infer(1);
+    }
+    expect(last).toEqual({ y: 3, modelId: join(dir, 'times3.model') });
+    expect(registry.snapshot().counters['RunInference/times3_num_inferences']).toBeGreaterThanOrEqual(1);
+    subscription.unsubscribe();
   });
 
   describe('config validation', () => {
