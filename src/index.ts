@@ -58,6 +58,7 @@ export type { RetryConfig } from './handlers/remote/retryPolicy.js';
 export type { HttpErrorOptions, HeadersLike } from './handlers/remote/HttpError.js';
 export type { RemoteFailureReason } from './handlers/remote/RemoteInferenceError.js';
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
+export type { WithExceptionHandlingConfig } from './operators/withExceptionHandling.js';
 export type {
   RunInferenceConfig,
   RunInferenceOperator,
@@ -68,6 +69,8 @@ export type {
 
 /* Operators */
 export { runInference } from './operators/runInference.js';
+export { withExceptionHandling } from './operators/withExceptionHandling.js';
+export { partitionFailures } from './operators/partitionFailures.js';
 export { batchElements } from './operators/batchElements.js';
 export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './operators/watchFilePattern.js';

@@ -1,5 +1,7 @@
 /* Operators */
 export { runInference } from './runInference.js';
+export { withExceptionHandling } from './withExceptionHandling.js';
+export { partitionFailures } from './partitionFailures.js';
 export { batchElements } from './batchElements.js';
 export { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './watchFilePattern.js';
@@ -7,6 +9,7 @@ export { watchFilePattern } from './watchFilePattern.js';
 /* Types */
 export type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 export type { WatchFilePatternConfig } from './watchFilePattern.js';
+export type { WithExceptionHandlingConfig } from './withExceptionHandling.js';
 export type {
   RunInferenceConfig,
   RunInferenceOperator,

@@ -1,0 +1,140 @@
+import { Observable, of, type OperatorFunction, takeWhile } from 'rxjs';
+import { type Either, left, right } from 'fp-ts/lib/Either.js';
+import type { FailedRecord } from '../core/types.js';
+import { checkBoolean, checkObject } from '../core/validate.js';
+import { failure } from '../engine/Failed.js';
+import { EXCEPTION_MODE, type RunInferenceOperator } from './runInference.js';
+
+/** Options of `withExceptionHandling`. */
+export interface WithExceptionHandlingConfig {
+  /**
+   * For a `runInference` stage: split a failed batch in halves, recursively, so that only the elements that really
+   * fail become failure records and the others still get results. @default the handler's `bisectOnFailure()`
+   * (on for local handlers, off for `RemoteModelHandler`, where a repeated call costs quota)
+   */
+  readonly bisect?: boolean;
+}
+
+/**
+ * Turns the failures of a stage into values: a dead-letter stream instead of a dead stream.
+ *
+ * Given `runInference(handler, config)`, the same engine runs, but a failure of preprocess function *i*, of a batch,
+ * or of postprocess function *j* becomes `Left(FailedRecord)` (with `stage`, `index` in execution order, the
+ * `element` that entered the failing step, the `error` with the original as `cause`, and for inference failures the
+ * `batch`); every other element becomes `Right(result)`. Every input ends up in exactly one of the two, and with
+ * ordered output the `Left`s and `Right`s together follow input order. A failed batch is bisected (by default for
+ * local handlers) so that only the poison elements fail.
+ *
+ * Given any other element-wise chain (`map`, `mergeMap(fetch)`, ...), each element runs through the chain on its own,
+ * one after the other, and a throw becomes `Left` with `stage: 'stage'`.
+ *
+ * ```text
+ * source:  -1-x-3-|        (x fails to parse in a preprocess function)
+ * result:  -R-L-R-|        R = Right(result), L = Left({ stage: 'preprocess', index: 0, element: 'x', ... })
+ * ```
+ *
+ * - Complete: after every element has come out (as `Right` or `Left`).
+ * - Error: only for what is not one element's fault: a source error, a model that could never load.
+ * - Unsubscribe: as the wrapped stage (in-flight batches aborted, the model released).
+ *
+ * @example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { partitionFailures, runInference, withExceptionHandling } from 'rxjs-inference';
+ *
+ * const [results$, failures$] = partitionFailures(from(lines).pipe(withExceptionHandling(runInference(handler))));
+ * failures$.subscribe((f) => deadLetters.write(`${f.stage}: ${f.error.message}\n`));
+ * results$.subscribe(console.log);
+ * ```
+ *
+ * @param stage A `runInference(...)` operator, or any element-wise operator chain.
+ * @param config Options (bisection).
+ * @returns An operator emitting `Either<FailedRecord, Out>` per element.
+ */
+export function withExceptionHandling<In, Out>(
+  stage: OperatorFunction<In, Out>,
+  config?: WithExceptionHandlingConfig,
+): OperatorFunction<In, Either<FailedRecord<unknown>, Out>> {
+  if (typeof stage !== 'function') {
+    throw new TypeError(
+      `Expected \`stage\` to be an operator function, got ${stage === null ? 'null' : typeof stage}.`,
+    );
+  }
+  checkObject('config', config);
+  checkBoolean('bisect', config?.bisect);
+  const exceptionMode = (stage as Partial<RunInferenceOperator<In, Out>>)[EXCEPTION_MODE];
+  if (exceptionMode !== undefined) return exceptionMode({ bisect: config?.bisect });
+  return (source) => isolateElements(source, stage);
+}
+
+/** Runs each element through `stage` on its own, in order; a throw becomes a `Left` with `stage: 'stage'`. */
+function isolateElements<In, Out>(
+  source: Observable<In>,
+  stage: OperatorFunction<In, Out>,
+): Observable<Either<FailedRecord<unknown>, Out>> {
+  return new Observable<Either<FailedRecord<unknown>, Out>>((subscriber) => {
+    // An own FIFO (head index, compacted) rather than concatMap: no quadratic shift() under a synchronous flood.
+    let queue: In[] = [];
+    let head = 0;
+    let running = false;
+    let draining = false;
+    let sourceDone = false;
+    let closed = false;
+    let inner: { unsubscribe(): void } | undefined;
+    subscriber.add(() => {
+      closed = true;
+      inner?.unsubscribe();
+      queue = [];
+    });
+
+    const drain = (): void => {
+      if (draining) return;
+      draining = true;
+      while (!closed && !running && head < queue.length) {
+        const element = queue[head];
+        queue[head++] = undefined as In;
+        if (head > 1024 && head * 2 > queue.length) {
+          queue = queue.slice(head);
+          head = 0;
+        }
+        running = true;
+        let finished = false;
+        const finish = (): void => {
+          if (finished) return;
+          finished = true;
+          running = false;
+          inner = undefined;
+          if (!draining) drain();
+        };
+        inner = of(element)
+          .pipe(stage)
+          .subscribe({
+            next: (value) => subscriber.next(right(value)),
+            error: (error: unknown) => {
+              subscriber.next(left(failure('stage', 0, element, error).record));
+              finish();
+            },
+            complete: finish,
+          });
+        if (finished) inner = undefined;
+      }
+      draining = false;
+      if (!closed && sourceDone && !running && head >= queue.length) subscriber.complete();
+    };
+
+    subscriber.add(
+      // `takeWhile` stops a synchronous endless source once we are closed (its subscription is not ours yet then).
+      source.pipe(takeWhile(() => !closed)).subscribe({
+        next: (value) => {
+          queue.push(value);
+          drain();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          sourceDone = true;
+          drain();
+        },
+      }),
+    );
+  });
+}
