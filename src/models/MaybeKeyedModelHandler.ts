@@ -43,7 +43,9 @@ export function isKeyedElement(element: unknown): boolean {
  * import { MaybeKeyedModelHandler, modelHandler, runInference } from 'rxjs-inference';
  *
  * const plusOne = modelHandler({ runInference: (batch: readonly number[]) => batch.map((x) => x + 1) });
- * from([1, ['a', 2]]).pipe(runInference(new MaybeKeyedModelHandler<string, number, number>(plusOne)))
+ * const maybeKeyed = new MaybeKeyedModelHandler<string, number, number, undefined>(plusOne);
+ * from<(number | readonly [string, number])[]>([1, ['a', 2]])
+ *   .pipe(runInference(maybeKeyed))
  *   .subscribe(console.log); // 2, ['a', 3]
  * ```
  */
