@@ -109,7 +109,10 @@ export class RunInferenceMetrics {
     (this.loadFailures ??= this.counter(RUN_INFERENCE_METRIC_NAMES.loadFailures)).inc();
   }
 
-  /** An element waited `ms` in the queue before its batch started: `queue_wait_milli_secs` (ours). */
+  /**
+   * Time spent queued before a batch started, in ms: `queue_wait_milli_secs` (ours). `runInference` records it once
+   * per batch, for the batch's oldest element.
+   */
   recordQueueWait(ms: number): void {
     (this.queueWait ??= this.distribution(RUN_INFERENCE_METRIC_NAMES.queueWait)).update(ms);
   }
