@@ -1,3 +1,4 @@
+import { isLeft, isRight } from 'fp-ts/lib/Either';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidExampleError } from '../../src/core/errors';
 import type { KeyModelPathMapping } from '../../src/core/types';
@@ -5,6 +6,7 @@ import { modelHandler } from '../../src/models/custom/modelHandler';
 import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
 import { MaybeKeyedModelHandler } from '../../src/models/MaybeKeyedModelHandler';
 import { runInference } from '../../src/operators/runInference';
+import { withExceptionHandling } from '../../src/operators/withExceptionHandling';
 import { countingHandler, newLog } from './helpers';
 
 // Beam's keyed RunInference cases, run through the operator in virtual time. The scheduler is passed explicitly.
@@ -214,6 +216,34 @@ describe('keyed handlers through runInference', () => {
     });
     expect(error).toBeInstanceOf(InvalidExampleError);
     expect(error).toMatchObject({ field: 'key', position: 0 });
+  });
+
+  it('in exception mode, an element whose key is in no group is a dead letter; the others still get results', () => {
+    const scheduler = testScheduler();
+    const out: unknown[] = [];
+    scheduler.run(({ cold }) => {
+      const keyed = new KeyedModelHandler([{ keys: ['x', 'y'], handler: plusOne() }]);
+      cold<Pair<string>>('(abcd)|', { a: ['x', 1], b: ['nope', 2], c: ['y', 3], d: ['x', 4] })
+        .pipe(withExceptionHandling(runInference(keyed, { scheduler, metrics: false })))
+        .subscribe((either) => out.push(either));
+    });
+    expect(out).toHaveLength(4);
+    const [a, b, c, d] = out as Parameters<typeof isLeft>[0][];
+    expect([a, c, d].map((e) => isRight(e!) && e.right)).toEqual([
+      ['x', 2],
+      ['y', 4],
+      ['x', 5],
+    ]);
+    expect(isLeft(b!)).toBe(true);
+    expect(isLeft(b!) && b.left).toMatchObject({
+      stage: 'inference',
+      element: ['nope', 2],
+      error: expect.objectContaining({
+        name: 'InvalidExampleError',
+        field: 'key',
+        message: expect.stringContaining('`nope`'),
+      }),
+    });
   });
 
   it('with batches in flight on two groups (concurrent 2, maxModelsInMemory 1), releases a model only after its batch', () => {
