@@ -1,0 +1,231 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { asyncScheduler, from, lastValueFrom, range, toArray } from 'rxjs';
+import { InferenceTimeoutError } from '../../../src/core/errors';
+import type { InferenceContext, PredictionResult } from '../../../src/core/types';
+import { HttpError } from '../../../src/handlers/remote/HttpError';
+import { RemoteInferenceError } from '../../../src/handlers/remote/RemoteInferenceError';
+import { RemoteModelHandler, type RemoteModelHandlerConfig } from '../../../src/handlers/remote/RemoteModelHandler';
+import { runInference } from '../../../src/operators/runInference';
+import { fetchPredict, ModelServer, seeded, type Fault } from './modelServer';
+
+let server: ModelServer;
+beforeAll(async () => {
+  server = await ModelServer.start();
+  // The first fetch of a process loads undici (~100 ms): keep that out of the timed tests.
+  await fetchPredict(server.url, [0], new AbortController().signal);
+});
+afterAll(() => server.close());
+
+type Config = RemoteModelHandlerConfig<number, number, unknown>;
+
+function remote(config: Partial<Config> = {}): RemoteModelHandler<number, number, unknown> {
+  return new RemoteModelHandler<number, number, unknown>({
+    request: (batch, { signal }) => fetchPredict(server.url, batch, signal),
+    random: seeded(42),
+    ...config,
+  });
+}
+
+function context(): InferenceContext {
+  return {
+    inferenceArgs: undefined,
+    modelId: 'remote',
+    signal: new AbortController().signal,
+    scheduler: asyncScheduler,
+  };
+}
+
+/** Runs each batch straight through the handler, all at once; returns results and failures per input. */
+async function runBatches(handler: RemoteModelHandler<number, number, unknown>, batches: number[][]) {
+  const settled = await Promise.allSettled(
+    batches.map((batch) => lastValueFrom(handler.runInference(batch, { modelId: 'remote' }, context()))),
+  );
+  const results: PredictionResult<number, number>[] = [];
+  const failures: { input: number; error: RemoteInferenceError }[] = [];
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') results.push(...outcome.value);
+    else for (const input of batches[i]) failures.push({ input, error: outcome.reason as RemoteInferenceError });
+  });
+  return { results, failures };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('RemoteModelHandler against a real HTTP server', () => {
+  it('rides out 503s, 429 + Retry-After, connection resets and slow responses: every input once, concurrency capped at the server', async () => {
+    const faults: Fault[] = [
+      { kind: 'status', status: 503 },
+      { kind: 'reset' },
+      { kind: 'slow', delayMs: 400 },
+      { kind: 'status', status: 429, retryAfter: '0' },
+    ];
+    const seen = new Map<number, number>();
+    // A batch whose first input is x fails (x mod 4) times, with a different fault each time, then succeeds.
+    server.reset((inputs) => {
+      const key = inputs[0];
+      const k = seen.get(key) ?? 0;
+      seen.set(key, k + 1);
+      return k < key % 4 ? faults[(key + k) % 4] : { kind: 'ok', delayMs: 15 };
+    });
+    // The client notes when it aborts each request (timeouts), by request id.
+    const abortedAt = new Map<string, number>();
+    let nextId = 0;
+    const handler = remote({
+      request: (batch, { signal }) => {
+        const id = String(nextId++);
+        signal.addEventListener('abort', () => abortedAt.set(id, performance.now()));
+        return fetchPredict(server.url, batch, signal, id);
+      },
+      maxConcurrentRequests: 3,
+      timeoutMs: 100,
+      retry: { maxAttempts: 5, initialDelayMs: 10, maxDelayMs: 40 },
+      throttle: { delayMs: 20, windowMs: 1000, bucketMs: 50 },
+    });
+    const results = await lastValueFrom(
+      range(0, 60).pipe(runInference(handler, { concurrent: 6, batch: { maxBatchSize: 4 } }), toArray()),
+    );
+    expect(results.map((r) => r.example)).toEqual([...Array(60).keys()]);
+    expect(results.every((r) => r.inference === r.example * 2 && r.modelId === '')).toBe(true);
+    // At the server: at most 3 requests in flight (a timed-out request ends when the client aborts it).
+    const atServer = server.maxInFlightGivenAborts((id) => abortedAt.get(id));
+    expect(atServer).toBeLessThanOrEqual(3);
+    expect(atServer).toBeGreaterThanOrEqual(2);
+    expect(abortedAt.size).toBeGreaterThan(0);
+    const kinds = new Set(server.arrivals.map((a) => a.fault));
+    expect([...kinds].sort()).toEqual(['ok', 'reset', 'slow', 'status']);
+    const stats = handler.stats;
+    expect(stats.retries).toBeGreaterThan(0);
+    // A request can time out before it reaches the server, and an answer can come after the client gave up.
+    expect(stats.requests).toBeGreaterThanOrEqual(server.arrivals.length);
+    expect(stats.successes).toBeLessThanOrEqual(server.arrivals.filter((a) => a.fault === 'ok').length);
+    expect(stats.successes).toBeGreaterThanOrEqual(15); // one per batch: 60 inputs in batches of at most 4
+    expect(stats.maxInFlight).toBe(3);
+    expect(stats.inFlight).toBe(0);
+  });
+
+  it('fails what cannot succeed (malformed JSON, 400, 503 past the attempts) with the status and cause; nothing lost or doubled', async () => {
+    server.reset((inputs) => {
+      switch (inputs[0] % 4) {
+        case 1:
+          return { kind: 'malformed' };
+        case 2:
+          return { kind: 'status', status: 400 };
+        case 3:
+          return { kind: 'status', status: 503 };
+        default:
+          return { kind: 'ok' };
+      }
+    });
+    const handler = remote({ maxConcurrentRequests: 4, retry: { maxAttempts: 3, initialDelayMs: 5 }, throttle: false });
+    const batches = Array.from({ length: 12 }, (_, b) => [b, 100 + b, 200 + b]);
+    const { results, failures } = await runBatches(handler, batches);
+    const inputs = [...results.map((r) => r.example), ...failures.map((f) => f.input)].sort((a, b) => a - b);
+    expect(inputs).toEqual(batches.flat().sort((a, b) => a - b));
+    expect(results.map((r) => r.example).sort((a, b) => a - b)).toEqual([0, 4, 8, 100, 104, 108, 200, 204, 208]);
+    for (const { input, error } of failures) {
+      expect(error).toBeInstanceOf(RemoteInferenceError);
+      expect(error.batchSize).toBe(3);
+      const kind = input % 4;
+      if (kind === 1) expect(error).toMatchObject({ reason: 'not-retryable', attempts: 1, status: undefined });
+      // (fetch's errors come from Node's realm, not jest's: compare names.)
+      if (kind === 1) expect((error.cause as Error).name).toBe('SyntaxError');
+      if (kind === 2) expect(error).toMatchObject({ reason: 'not-retryable', attempts: 1, status: 400 });
+      if (kind === 3) expect(error).toMatchObject({ reason: 'attempts-exhausted', attempts: 3, status: 503 });
+      if (kind !== 1) expect(error.cause).toBeInstanceOf(HttpError);
+    }
+    // Only the 503 batches were retried: 3 batches × 3 attempts, every other batch once.
+    expect(server.arrivals.length).toBe(9 + 9);
+    expect(handler.stats.failedBatches).toBe(9);
+  });
+
+  it('throttling cuts the requests that reach a failing server, and lets them through once it recovers', async () => {
+    const failForMs = 1000;
+    const measure = async (throttle: Config['throttle']) => {
+      let start = 0;
+      server.reset(() => (performance.now() - start < failForMs ? { kind: 'status', status: 503 } : { kind: 'ok' }));
+      const handler = remote({
+        throttle,
+        retry: { maxAttempts: 10_000, initialDelayMs: 1, maxDelayMs: 4 },
+        random: seeded(9),
+      });
+      start = performance.now();
+      const results = await lastValueFrom(
+        range(0, 8).pipe(runInference(handler, { concurrent: 8, batch: { maxBatchSize: 1 } }), toArray()),
+      );
+      const duringFailure = server.arrivals.filter((a) => a.at - start < failForMs).length;
+      return { results, duringFailure, stats: handler.stats };
+    };
+    const plain = await measure(false);
+    const throttled = await measure({ delayMs: 20, windowMs: 1000, bucketMs: 20 });
+    for (const run of [plain, throttled]) {
+      expect(run.results.map((r) => r.example)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+    expect(plain.stats.throttledRequests).toBe(0);
+    expect(throttled.stats.throttledRequests).toBeGreaterThan(0);
+    expect(throttled.stats.throttledMs).toBeGreaterThan(0);
+    // Measured on a loaded 2-core machine over 1 s of failures: 127–235 requests reached the server without
+    // throttling, 17–18 with it (the throttled batches waited 7.8 s in all).
+    expect(throttled.duringFailure * 3).toBeLessThan(plain.duringFailure);
+  });
+
+  it("waits as long as the server's Retry-After says (real seconds)", async () => {
+    server.reset((_inputs, index) => (index === 0 ? { kind: 'status', status: 429, retryAfter: '1' } : { kind: 'ok' }));
+    const handler = remote({ retry: { initialDelayMs: 1 }, throttle: false });
+    const [result] = await lastValueFrom(handler.runInference([21], { modelId: '' }, context()));
+    expect(result.inference).toBe(42);
+    expect(server.arrivals).toHaveLength(2);
+    expect(server.arrivals[1].at - server.arrivals[0].at).toBeGreaterThanOrEqual(995);
+  });
+
+  it('aborts a request past timeoutMs at the server, and fails with the timeout as cause', async () => {
+    server.reset(() => ({ kind: 'slow', delayMs: 1000 }));
+    const handler = remote({ timeoutMs: 50, retry: { maxAttempts: 2, initialDelayMs: 1 }, throttle: false });
+    const started = performance.now();
+    const error = await lastValueFrom(handler.runInference([1, 2], { modelId: '' }, context())).catch((e) => e);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(error).toBeInstanceOf(RemoteInferenceError);
+    expect(error).toMatchObject({ reason: 'attempts-exhausted', attempts: 2 });
+    expect(error.cause).toBeInstanceOf(InferenceTimeoutError);
+    expect(server.arrivals).toHaveLength(2);
+    // The server sees both connections closed (the client aborted them), long before it would have answered.
+    for (let i = 0; i < 50 && server.inFlight > 0; i++) await sleep(5);
+    expect(server.inFlight).toBe(0);
+  });
+
+  it('retries a refused connection (a real ECONNREFUSED) and reports it as the cause', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const sent: number[] = [];
+    const handler = new RemoteModelHandler<number, number>({
+      request: (batch, { signal, attempt }) => {
+        sent.push(attempt);
+        return fetchPredict(`http://127.0.0.1:${port}/predict`, batch, signal);
+      },
+      retry: { maxAttempts: 3, initialDelayMs: 1 },
+      throttle: false,
+    });
+    const error = await lastValueFrom(handler.runInference([1], { modelId: '' }, context())).catch((e) => e);
+    expect(sent).toEqual([1, 2, 3]);
+    expect(error).toMatchObject({ reason: 'attempts-exhausted', attempts: 3, status: undefined });
+    expect((error.cause as Error).name).toBe('TypeError');
+    expect((error.cause as Error & { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED');
+  });
+
+  it('unsubscribing aborts the request in flight at the server', async () => {
+    server.reset(() => ({ kind: 'slow', delayMs: 1000 }));
+    const handler = remote({ throttle: false });
+    const subscription = from([[1]])
+      .pipe(runInference(handler.withNoBatching()))
+      .subscribe({ error: () => undefined });
+    for (let i = 0; i < 100 && server.arrivals.length === 0; i++) await sleep(5);
+    expect(server.inFlight).toBe(1);
+    subscription.unsubscribe();
+    for (let i = 0; i < 100 && server.inFlight > 0; i++) await sleep(5);
+    expect(server.inFlight).toBe(0);
+    expect(handler.stats.inFlight).toBe(0);
+  });
+});
