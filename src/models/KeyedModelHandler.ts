@@ -112,6 +112,9 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
       }
       for (const key of keys as K[]) {
         const other = this.keyToGroup.get(key);
+        if (other === index) {
+          throw new RangeError(`Key ${describeValue(key)} appears twice in \`mappings[${index}].keys\`.`);
+        }
         if (other !== undefined) {
           throw new RangeError(
             `Key ${describeValue(key)} is in two groups (mappings[${other}] and mappings[${index}]); every key must map to exactly one handler.`,

@@ -317,6 +317,14 @@ describe('KeyedModelHandler with key groups', () => {
         }),
       );
     });
+    it('rejects a key listed twice in one group', () => {
+      expect(() => new KeyedModelHandler([{ keys: ['a', 'a'], handler: inner }])).toThrow(
+        expect.objectContaining({
+          name: 'RangeError',
+          message: 'Key `a` (string) appears twice in `mappings[0].keys`.',
+        }),
+      );
+    });
     it('rejects an empty key list, an empty group list and malformed groups', () => {
       expect(() => new KeyedModelHandler([{ keys: [], handler: inner }])).toThrow(
         expect.objectContaining({ name: 'RangeError', message: expect.stringContaining('`mappings[0].keys`') }),
