@@ -25,6 +25,9 @@ export interface WatchFilePatternConfig {
    * - `'default'` (Beam's `WatchFilePattern`): at once, `{ modelId: '', modelName: '' }` — "the handler's default
    *   model" — then only files newer than those that matched at the first poll;
    * - `'none'`: nothing; then only files newer than those that matched at the first poll.
+   *
+   * As `runInference`'s `modelMetadata`, `'newest'` holds elements until a matching file exists (the side input has
+   * no value before); `'default'` starts on the handler's own model at once, as Beam does.
    * @default 'newest'
    */
   readonly initial?: 'newest' | 'default' | 'none';
