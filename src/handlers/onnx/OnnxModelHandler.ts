@@ -26,8 +26,10 @@ export interface OnnxModelHandlerConfig {
   /** Passed to `InferenceSession.create` as is (threads, graph optimization, execution providers...). @default {} */
   readonly sessionOptions?: InferenceSession.SessionOptions;
   /**
-   * `'gpu'` puts the CUDA execution provider first; when CUDA is not available the model runs on the CPU and
-   * `onWarning` is called once for this handler. @default 'cpu'
+   * `'gpu'` puts the CUDA execution provider first (before the `executionProviders` of `sessionOptions`). When CUDA
+   * is not available the model runs on the CPU, `onWarning` is called once for this handler, and its later loads go
+   * straight to the CPU; `OnnxModel.device` says where a model runs. (onnxruntime also logs its own line about the
+   * missing provider library on stderr, at its `env.logLevel`.) @default 'cpu'
    */
   readonly device?: 'cpu' | 'gpu';
   /** Outputs to fetch and split, in this order. @default every output of the model */
@@ -55,6 +57,8 @@ export interface OnnxModelHandlerConfig {
  * is a `PredictionResult` whose `inference` is the element's tensor (one output) or a record output name → tensor
  * (several outputs); `modelId` names the model it ran on.
  *
+ * - dtypes: float32, float64, float16 (`Uint16Array`), int8/16/32/64 (`BigInt64Array`), uint8/16/32/64, bool
+ *   (`Uint8Array` of 0/1; a plain `Uint8Array` fits a bool input) and string (`string[]`, copied, not viewed).
  * - Results are `subarray` views of the run's output buffer (no copy): they share it, so copy one
  *   (`tensor.data.slice()`) before mutating it or to let the rest of the batch's buffer be collected.
  * - The first axis of every input and output is the batch axis. A model whose batch axis is FIXED (e.g. 4) gets runs
@@ -67,14 +71,19 @@ export interface OnnxModelHandlerConfig {
  * - `onnxruntime-node` is imported on the first `loadModel`, never when this library is imported; a missing install
  *   gives `MissingRuntimeError('onnxruntime-node')`. A missing file, corrupt bytes or a model without inputs give a
  *   `ModelLoadError` naming the model and the cause. `releaseModel` releases the session.
- * - `session.run` does its native work on the main thread: the event loop stalls for each run.
+ * - `session.run` does its native work on the main thread: the event loop stalls for each run, and several runs in
+ *   flight (`concurrent > 1`) give no speed-up.
+ *
+ * @typeParam E - the example type this handler is used with. @default OnnxExample
+ * @typeParam I - the inference type: `OnnxTensor` for one output, a record for several. @default OnnxInference
  *
  * @example
  * import { from } from 'rxjs';
  * import { runInference } from 'rxjs-inference';
- * import { OnnxModelHandler } from 'rxjs-inference/handlers';
+ * import { OnnxModelHandler, type OnnxTensor } from 'rxjs-inference/handlers';
  *
- * const handler = new OnnxModelHandler({ modelUri: 'model.onnx' });
+ * // Type parameters: the example type, and the inference type (one output → `OnnxTensor`).
+ * const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: 'model.onnx' });
  * from([Float32Array.of(0.1, 0.2), Float32Array.of(0.3, 0.4)])
  *   .pipe(runInference(handler))
  *   .subscribe(({ inference }) => console.log(inference.dims, inference.data));

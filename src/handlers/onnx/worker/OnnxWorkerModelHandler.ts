@@ -1,0 +1,209 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { BatchElementsConfig } from '../../../batching/BatchElementsConfig.js';
+import { InferenceError, MissingRuntimeError } from '../../../core/errors.js';
+import type { InferenceContext, PredictionResult } from '../../../core/types.js';
+import { checkNumber } from '../../../core/validate.js';
+import { ModelHandler } from '../../../models/ModelHandler.js';
+import { OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
+import { checkNoNaN, checkSameShapes, packRun, readExample } from '../packBatch.js';
+import type { OnnxInputInfo, OrtModule } from '../onnxSession.js';
+import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
+import { splitRun } from '../splitOutputs.js';
+import { OnnxWorkerPool, WorkerRunError, type WireTensor } from './OnnxWorkerPool.js';
+
+/** Configuration of an `OnnxWorkerModelHandler`: the `OnnxModelHandler`'s, plus the pool size. */
+export interface OnnxWorkerModelHandlerConfig extends OnnxModelHandlerConfig {
+  /**
+   * Worker threads, each with its own session of the model. Batches run in parallel only when `runInference` has
+   * several in flight (`concurrent`). @default Math.min(2, os.availableParallelism())
+   */
+  readonly workers?: number;
+}
+
+/** A loaded model in worker mode: the pool of sessions and what the handler read from the model's metadata. */
+export interface OnnxWorkerModel {
+  /** The worker threads holding the sessions (terminated by `releaseModel`). */
+  readonly pool: OnnxWorkerPool;
+  /** The path (or a label for bytes) it was loaded from. */
+  readonly source: string;
+  /** Inputs in graph order. */
+  readonly inputs: readonly OnnxInputInfo[];
+  /** Outputs fetched and split, in order. */
+  readonly outputNames: readonly string[];
+  /** A fixed batch size the model declares on its first axis, or `undefined`. */
+  readonly fixedBatchSize: number | undefined;
+  /** Where it runs. */
+  readonly device: 'cuda' | 'cpu';
+  /** The runtime module of the main thread, to build the result tensors. */
+  readonly ort: OrtModule;
+}
+
+/**
+ * Runs an ONNX model like `OnnxModelHandler`, but in worker threads, so `session.run` never blocks the main
+ * thread's event loop.
+ *
+ * Same examples, checks, errors, batch keys and results as `OnnxModelHandler` (it uses the same stacking, checking
+ * and splitting code): the batch is checked and stacked on the main thread, the stacked buffers are TRANSFERRED (not
+ * copied) to a worker, which runs its session and transfers the outputs back; they are then split per element as
+ * views. `loadModel` returns a pool of `workers` threads, each of which loads the model once; a refreshed model is a
+ * new pool, and `releaseModel` terminates a pool's workers after its in-flight batches.
+ *
+ * - A failing run fails that batch with onnxruntime's message, as inline; a worker that dies fails the batch it was
+ *   running and is replaced.
+ * - Unsubscribing aborts: a queued batch is dropped, the result of a running one is discarded.
+ * - Idle workers never keep the process alive.
+ * - Trade-off (see docs/performance.md): the main thread stays responsive (p99 event-loop delay of a few ms
+ *   instead of a whole batch), at the cost of one extra hop per batch; several workers only add throughput with
+ *   `concurrent > 1` and spare cores. Each worker's session gets `intraOpNumThreads = cores / workers` unless
+ *   `sessionOptions` sets it.
+ *
+ * @example
+ * import { from } from 'rxjs';
+ * import { runInference } from 'rxjs-inference';
+ * import { OnnxWorkerModelHandler } from 'rxjs-inference/handlers';
+ *
+ * const handler = new OnnxWorkerModelHandler({ modelUri: 'model.onnx', workers: 2 });
+ * from(examples).pipe(runInference(handler, { concurrent: 2 })).subscribe(({ inference }) => console.log(inference));
+ */
+export class OnnxWorkerModelHandler<
+  E extends OnnxExample = OnnxExample,
+  I extends OnnxInference = OnnxInference,
+> extends ModelHandler<E, PredictionResult<E, I>, OnnxWorkerModel> {
+  /** Loads (and checks) the model on the main thread first: the same errors, metadata and CUDA fallback as inline. */
+  private readonly inline: OnnxModelHandler<E, I>;
+  private readonly workers: number;
+
+  constructor(private readonly config: OnnxWorkerModelHandlerConfig) {
+    super();
+    this.inline = new OnnxModelHandler<E, I>(config);
+    const { workers = Math.min(2, availableParallelism()) } = config;
+    checkNumber('workers', workers, { min: 1, integer: true });
+    this.workers = workers;
+  }
+
+  /** The configured model path, or `''` when the model was given as bytes. */
+  override defaultModelId(): string {
+    return this.inline.defaultModelId();
+  }
+
+  /** As `OnnxModelHandler`: the configured batching preferences, keyed on every input's dtype and dims. */
+  override batchConfig(): BatchElementsConfig<E> {
+    return this.inline.batchConfig();
+  }
+
+  /**
+   * Loads `modelId` (a path) when given, else `modelUri`: checks it on the main thread (then releases that session),
+   * and starts `workers` threads that each load it; resolves when all have.
+   */
+  async loadModel(modelId?: string): Promise<OnnxWorkerModel> {
+    const probe = await this.inline.loadModel(modelId);
+    const { source, inputs, outputNames, fixedBatchSize, device, ort } = probe;
+    await this.inline.releaseModel(probe);
+    const pool = new OnnxWorkerPool({
+      ortPath: resolveOrtPath(),
+      model: modelId || this.config.modelUri,
+      source,
+      sessionOptions: this.workerSessionOptions(device),
+      size: this.workers,
+    });
+    try {
+      await pool.ready;
+    } catch (error) {
+      await pool.release();
+      throw error;
+    }
+    return { pool, source, inputs, outputNames, fixedBatchSize, device, ort };
+  }
+
+  /** Checks and stacks the batch, runs it on a worker (in runs of the fixed batch size, if any), splits the outputs. */
+  async runInference(
+    batch: readonly E[],
+    model: OnnxWorkerModel,
+    context: InferenceContext,
+  ): Promise<PredictionResult<E, I>[]> {
+    if (batch.length === 0) return [];
+    const { inputs, outputNames, ort, pool } = model;
+    const elements = batch.map((example, position) => readExample(example, inputs, position));
+    checkSameShapes(elements, inputs);
+    if (this.config.rejectNaN) checkNoNaN(elements, inputs);
+    const runSize = model.fixedBatchSize ?? batch.length;
+    const shares: Tensor[][] = outputNames.map(() => []);
+    for (let start = 0; start < batch.length; start += runSize) {
+      context.signal.throwIfAborted();
+      const end = Math.min(batch.length, start + runSize);
+      const packed = packRun(ort, elements, inputs, start, end, runSize);
+      const feeds: Record<string, WireTensor> = {};
+      for (const name of Object.keys(packed)) {
+        const { type, data, dims } = packed[name];
+        feeds[name] = { type, data: data as WireTensor['data'], dims };
+      }
+      let outputs: Record<string, WireTensor>;
+      try {
+        outputs = await pool.run(feeds, outputNames, this.config.runOptions, context.signal);
+      } catch (error) {
+        if (!(error instanceof WorkerRunError)) throw error;
+        throw new InferenceError(
+          `ONNX Runtime failed on a batch of ${batch.length} (rows ${start}–${end - 1}) of \`${model.source}\`: ` +
+            error.message,
+          batch.length,
+          { cause: error },
+        );
+      }
+      const results: Record<string, Tensor> = {};
+      for (const name of Object.keys(outputs)) {
+        const { type, data, dims } = outputs[name];
+        results[name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
+      }
+      splitRun(ort, results as InferenceSession.ReturnType, outputNames, runSize, end - start, shares);
+    }
+    const single = outputNames.length === 1;
+    return batch.map((example, p) => {
+      const inference = single ? shares[0][p] : Object.fromEntries(outputNames.map((name, k) => [name, shares[k][p]]));
+      return { example, inference: inference as I, modelId: context.modelId };
+    });
+  }
+
+  /** Terminates the pool's workers once its in-flight batches are done. */
+  override releaseModel(model: OnnxWorkerModel): Promise<void> {
+    return model.pool.release();
+  }
+
+  /** The session options each worker uses: the CUDA choice the main thread made, threads split between workers. */
+  private workerSessionOptions(device: 'cuda' | 'cpu'): InferenceSession.SessionOptions {
+    const { sessionOptions = {}, device: wanted = 'cpu' } = this.config;
+    const options: InferenceSession.SessionOptions = {
+      intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / this.workers)),
+      ...sessionOptions,
+    };
+    if (wanted !== 'gpu') return options;
+    const isCuda = (ep: unknown) =>
+      ep === 'cuda' || (typeof ep === 'object' && (ep as { name?: string } | null)?.name === 'cuda');
+    const others = (sessionOptions.executionProviders ?? []).filter((ep) => !isCuda(ep));
+    const executionProviders = device === 'cuda' ? ['cuda', ...others] : others.length > 0 ? others : ['cpu'];
+    return { ...options, executionProviders };
+  }
+}
+
+/**
+ * The absolute path of `onnxruntime-node`, for the workers to `require`: resolved from this module (CommonJS build,
+ * jest), else from the main script, else from the working directory (ES-module build).
+ */
+function resolveOrtPath(): string {
+  try {
+    if (typeof require === 'function') return require.resolve('onnxruntime-node');
+  } catch {
+    // Not resolvable from here: try the other bases.
+  }
+  for (const base of [process.argv[1], join(process.cwd(), 'index.js')]) {
+    if (!base) continue;
+    try {
+      return createRequire(base).resolve('onnxruntime-node');
+    } catch {
+      // Next base.
+    }
+  }
+  throw new MissingRuntimeError('onnxruntime-node');
+}

@@ -1,0 +1,258 @@
+import { Worker } from 'node:worker_threads';
+import { InferenceError, ModelLoadError } from '../../../core/errors.js';
+import { WORKER_SOURCE } from './workerSource.js';
+
+/** A tensor as it crosses the thread boundary: plain fields, its typed array transferred. */
+export interface WireTensor {
+  readonly type: string;
+  readonly data: ArrayBufferView | readonly string[];
+  readonly dims: readonly number[];
+}
+
+/** Options of an `OnnxWorkerPool`. */
+export interface OnnxWorkerPoolOptions {
+  /** Absolute path of `onnxruntime-node`'s entry point, `require`d by each worker. */
+  readonly ortPath: string;
+  /** The model: a path or its bytes (each worker gets a copy of the bytes). */
+  readonly model: string | Uint8Array;
+  /** Label of the model in error messages. */
+  readonly source: string;
+  /** Passed to `InferenceSession.create` in each worker (structured-cloned). */
+  readonly sessionOptions: object;
+  /** Number of workers, each with its own session. */
+  readonly size: number;
+}
+
+interface Job {
+  readonly id: number;
+  readonly feeds: Readonly<Record<string, WireTensor>>;
+  readonly transfer: ArrayBuffer[];
+  readonly outputNames: readonly string[];
+  readonly runOptions: object | undefined;
+  readonly resolve: (outputs: Record<string, WireTensor>) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+  /** Settled already (aborted): a late answer of the worker is dropped. */
+  done: boolean;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job: Job | undefined;
+  /** The last uncaught error of this worker, for the message when it exits. */
+  lastError: string | undefined;
+}
+
+const messageOf = (e: unknown) => {
+  const message = (e as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(e);
+};
+
+/**
+ * A pool of worker threads, each holding one onnxruntime session of the same model: the "model" of
+ * `OnnxWorkerModelHandler`. `session.run` blocks the thread it runs on; here that is a worker, so the main thread's
+ * event loop stays responsive.
+ *
+ * - `ready` resolves once every worker has loaded the model (rejects with a `ModelLoadError` if one cannot).
+ * - `run(feeds, …)` queues a batch; the next idle worker takes it. Input buffers are TRANSFERRED (the caller's
+ *   arrays are detached), outputs are transferred back. A failing `session.run` rejects with the worker's message.
+ * - A worker that dies (uncaught error, `process.exit`, terminated from outside) fails the batch it was running with
+ *   an `InferenceError` naming the cause, and is replaced by a fresh one that loads the model again.
+ * - An aborted `signal` removes a queued batch, or drops the result of a running one (the native run itself cannot
+ *   be interrupted).
+ * - `release()` lets in-flight batches finish, rejects queued ones, then terminates every worker.
+ * - Idle workers are `unref`'d: a pool never keeps the process alive on its own.
+ */
+export class OnnxWorkerPool {
+  /** Resolves once every worker has loaded the model. */
+  readonly ready: Promise<void>;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private closing = false;
+  /** Set when a worker could not load the model: every later `run` fails with it. */
+  private broken: Error | undefined;
+  private readyCount = 0;
+  private settleReady!: { resolve: () => void; reject: (error: Error) => void };
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: OnnxWorkerPoolOptions) {
+    this.ready = new Promise<void>((resolve, reject) => (this.settleReady = { resolve, reject }));
+    // Nobody may be awaiting `ready` when it fails (the pool is broken then, and `run` reports it).
+    this.ready.catch(() => undefined);
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Number of workers (live or being replaced). */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** The pool's worker threads, for inspection (tests, diagnostics). */
+  get workers(): readonly Worker[] {
+    return this.slots.map((slot) => slot.worker);
+  }
+
+  /** Runs one batch on the next idle worker. `feeds`' typed arrays are transferred: do not use them afterwards. */
+  run(
+    feeds: Readonly<Record<string, WireTensor>>,
+    outputNames: readonly string[],
+    runOptions: object | undefined,
+    signal?: AbortSignal,
+  ): Promise<Record<string, WireTensor>> {
+    if (this.closing) return Promise.reject(new InferenceError('The ONNX worker pool has been released.', 0));
+    if (this.broken) return Promise.reject(this.broken);
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const transfer: ArrayBuffer[] = [];
+      for (const { data } of Object.values(feeds)) {
+        if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer)) {
+          transfer.push(data.buffer);
+        }
+      }
+      const job: Job = {
+        id: this.nextId++,
+        feeds,
+        transfer,
+        outputNames,
+        runOptions,
+        resolve,
+        reject,
+        signal,
+        done: false,
+        onAbort: () => {
+          const queued = this.queue.indexOf(job);
+          if (queued >= 0) this.queue.splice(queued, 1);
+          this.settle(job, () => reject(signal?.reason));
+        },
+      };
+      signal?.addEventListener('abort', job.onAbort, { once: true });
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  /** Waits for in-flight batches, rejects queued ones and terminates every worker. Idempotent. */
+  async release(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      for (const job of this.queue.splice(0)) {
+        this.settle(job, () => job.reject(new InferenceError('The ONNX worker pool was released.', 0)));
+      }
+    }
+    while (this.slots.some((slot) => slot.job !== undefined)) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const { ortPath, model, sessionOptions } = this.options;
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, sessionOptions } });
+    const slot: Slot = { worker, ready: false, job: undefined, lastError: undefined };
+    worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
+    worker.on('error', (error) => (slot.lastError = messageOf(error)));
+    worker.on('exit', (code) => this.onExit(slot, code));
+    return slot;
+  }
+
+  private onMessage(slot: Slot, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        if (++this.readyCount === this.slots.length) this.settleReady.resolve();
+        this.dispatch();
+        break;
+      case 'loadError': {
+        const error = new ModelLoadError(
+          `Cannot load ONNX model \`${this.options.source}\` in a worker thread: ${message.message}`,
+          typeof this.options.model === 'string' ? this.options.model : '',
+        );
+        this.breakPool(error);
+        break;
+      }
+      case 'result':
+      case 'error': {
+        const job = slot.job;
+        slot.job = undefined;
+        this.flushIdleWaiters();
+        if (job !== undefined) {
+          if (message.type === 'result') this.settle(job, () => job.resolve(message.outputs));
+          else this.settle(job, () => job.reject(new WorkerRunError(message.message)));
+        }
+        this.dispatch();
+        break;
+      }
+    }
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    if (this.closing) return;
+    const cause = slot.lastError ?? `it exited with code ${code}`;
+    const job = slot.job;
+    slot.job = undefined;
+    if (job !== undefined) {
+      this.settle(job, () =>
+        job.reject(new WorkerRunError(`the worker thread running the batch died (${cause}); it has been replaced`)),
+      );
+    }
+    if (!slot.ready) {
+      this.breakPool(
+        new ModelLoadError(
+          `Cannot load ONNX model \`${this.options.source}\` in a worker thread: ${cause}`,
+          typeof this.options.model === 'string' ? this.options.model : '',
+        ),
+      );
+      return;
+    }
+    const index = this.slots.indexOf(slot);
+    this.readyCount--;
+    this.slots[index] = this.spawn();
+    this.flushIdleWaiters();
+  }
+
+  /** A worker could not load the model: fail everything queued, and every later run. */
+  private breakPool(error: Error): void {
+    if (this.broken) return;
+    this.broken = error;
+    this.settleReady.reject(error);
+    for (const job of this.queue.splice(0)) this.settle(job, () => job.reject(error));
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) break;
+      if (!slot.ready || slot.job !== undefined) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.ref();
+      const { id, feeds, outputNames, runOptions, transfer } = job;
+      slot.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions }, transfer);
+    }
+    for (const slot of this.slots) if (slot.job === undefined) slot.worker.unref();
+  }
+
+  private settle(job: Job, settle: () => void): void {
+    if (job.done) return;
+    job.done = true;
+    job.signal?.removeEventListener('abort', job.onAbort);
+    settle();
+  }
+
+  private flushIdleWaiters(): void {
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+}
+
+/** `session.run` failed in a worker (or the worker died): the worker's message, wrapped by the handler. */
+export class WorkerRunError extends Error {
+  override readonly name = 'WorkerRunError';
+}
+
+type WorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'loadError'; readonly message: string }
+  | { readonly type: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };

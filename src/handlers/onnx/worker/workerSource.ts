@@ -1,0 +1,67 @@
+/**
+ * Source of the ONNX worker thread, run with `new Worker(WORKER_SOURCE, { eval: true, workerData })`.
+ *
+ * A string rather than a file, so the same code runs from the CommonJS and ES-module builds and under jest on the
+ * TypeScript sources (no path to a compiled worker file to find). It loads `onnxruntime-node` from the absolute path
+ * the main thread resolved (`workerData.ortPath`), creates ONE session from `workerData.model` (a path or the model's
+ * bytes) and then answers `run` messages one at a time:
+ *
+ * - in: `{ type: 'run', id, feeds: { name: { type, data, dims } }, outputNames, runOptions }`, the typed arrays
+ *   transferred by the main thread;
+ * - out: `{ type: 'result', id, outputs: { name: { type, data, dims } } }`, output buffers transferred back (an output
+ *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws.
+ *
+ * After the load it posts `{ type: 'ready' }`, or `{ type: 'loadError', message }`. Plain JavaScript (ES2020,
+ * CommonJS `require`): it is not compiled.
+ */
+export const WORKER_SOURCE = `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const messageOf = (e) => (e && typeof e.message === 'string' ? e.message : String(e));
+let session;
+const ready = (async () => {
+  const ort = require(workerData.ortPath);
+  try {
+    session = await ort.InferenceSession.create(workerData.model, workerData.sessionOptions);
+  } catch (e) {
+    parentPort.postMessage({ type: 'loadError', message: messageOf(e) });
+    return undefined;
+  }
+  parentPort.postMessage({ type: 'ready' });
+  return ort;
+})();
+// Messages are handled strictly one after the other: session.run blocks this thread anyway.
+let chain = ready;
+parentPort.on('message', (message) => {
+  if (message.type !== 'run') return;
+  chain = chain.then((ort) => (ort ? run(ort, message) : undefined));
+});
+async function run(ort, { id, feeds, outputNames, runOptions }) {
+  let results;
+  try {
+    const tensors = {};
+    for (const name of Object.keys(feeds)) {
+      const { type, data, dims } = feeds[name];
+      tensors[name] = new ort.Tensor(type, data, dims);
+    }
+    results = runOptions ? await session.run(tensors, outputNames, runOptions) : await session.run(tensors, outputNames);
+  } catch (e) {
+    parentPort.postMessage({ type: 'error', id, message: messageOf(e) });
+    return;
+  }
+  const outputs = {};
+  const transfer = [];
+  for (const name of outputNames) {
+    const output = results[name];
+    if (output === undefined) continue;
+    let data = output.data;
+    if (ArrayBuffer.isView(data)) {
+      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || transfer.includes(data.buffer)) {
+        data = data.slice();
+      }
+      transfer.push(data.buffer);
+    }
+    outputs[name] = { type: output.type, data, dims: output.dims };
+  }
+  parentPort.postMessage({ type: 'result', id, outputs }, transfer);
+}
+`;
