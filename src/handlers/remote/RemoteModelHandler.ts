@@ -25,9 +25,11 @@ export interface RemoteRequestContext<C> {
 /** Client-side adaptive throttling settings (`false` turns throttling off). */
 export interface RemoteThrottleConfig extends Pick<AdaptiveThrottlerConfig, 'windowMs' | 'bucketMs' | 'overloadRatio'> {
   /**
-   * How long a throttled attempt waits before asking the throttler again, in milliseconds (Beam's
-   * `throttle_delay_secs`, 5 s). The wait counts as throttled time and costs no attempt.
-   * @default 5000
+   * How long a throttled attempt waits before asking the throttler again, in milliseconds. The wait counts as
+   * throttled time and costs no attempt. Beam's `throttle_delay_secs` is 5 s, sized for Dataflow workers; 1 s, the
+   * same as the first retry backoff, keeps a quiet stream from stalling 5 s after a single transient failure (with
+   * few requests in the window one failure already gives a throttling probability of 1/2).
+   * @default 1000
    */
   readonly delayMs?: number;
 }
@@ -52,7 +54,7 @@ export interface RemoteModelHandlerConfig<In, Out, C> {
   readonly retry?: RetryConfig;
   /** Which errors are worth another request. @default isRetryableError: network errors, the per-request timeout, HTTP 429 and 5xx */
   readonly retryFilter?: (error: unknown) => boolean;
-  /** Client-side adaptive throttling, or `false`. @default { windowMs: 60000, bucketMs: 1000, overloadRatio: 2, delayMs: 5000 } */
+  /** Client-side adaptive throttling, or `false`. @default { windowMs: 60000, bucketMs: 1000, overloadRatio: 2, delayMs: 1000 } */
   readonly throttle?: RemoteThrottleConfig | false;
   /** Requests in flight at once across every batch of this handler (all operators using it). @default Infinity */
   readonly maxConcurrentRequests?: number;
@@ -177,7 +179,7 @@ export class RemoteModelHandler<In, Out, C = DefaultRemoteClient> extends ModelH
       this.throttleDelayMs = 0;
     } else {
       checkObject('throttle', throttle);
-      const { delayMs = 5000, windowMs, bucketMs, overloadRatio } = throttle ?? {};
+      const { delayMs = 1000, windowMs, bucketMs, overloadRatio } = throttle ?? {};
       checkNumber('throttle.delayMs', delayMs, { min: 0, exclusiveMin: true });
       this.throttler = new AdaptiveThrottler({ windowMs, bucketMs, overloadRatio, random: config.random });
       this.throttleDelayMs = delayMs;
