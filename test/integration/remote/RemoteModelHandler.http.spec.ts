@@ -1,13 +1,15 @@
+import { isLeft, isRight, right } from 'fp-ts/lib/Either';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { asyncScheduler, from, lastValueFrom, range, toArray } from 'rxjs';
 import { InferenceTimeoutError } from '../../../src/core/errors';
-import type { InferenceContext, PredictionResult } from '../../../src/core/types';
+import type { InferenceContext } from '../../../src/core/types';
 import { HttpError } from '../../../src/handlers/remote/HttpError';
 import { RemoteInferenceError } from '../../../src/handlers/remote/RemoteInferenceError';
 import { RemoteModelHandler, type RemoteModelHandlerConfig } from '../../../src/handlers/remote/RemoteModelHandler';
 import { runInference } from '../../../src/operators/runInference';
+import { withExceptionHandling } from '../../../src/operators/withExceptionHandling';
 import { fetchPredict, ModelServer, seeded, type Fault } from './modelServer';
 
 let server: ModelServer;
@@ -35,20 +37,6 @@ function context(): InferenceContext {
     signal: new AbortController().signal,
     scheduler: asyncScheduler,
   };
-}
-
-/** Runs each batch straight through the handler, all at once; returns results and failures per input. */
-async function runBatches(handler: RemoteModelHandler<number, number, unknown>, batches: number[][]) {
-  const settled = await Promise.allSettled(
-    batches.map((batch) => lastValueFrom(handler.runInference(batch, { modelId: 'remote' }, context()))),
-  );
-  const results: PredictionResult<number, number>[] = [];
-  const failures: { input: number; error: RemoteInferenceError }[] = [];
-  settled.forEach((outcome, i) => {
-    if (outcome.status === 'fulfilled') results.push(...outcome.value);
-    else for (const input of batches[i]) failures.push({ input, error: outcome.reason as RemoteInferenceError });
-  });
-  return { results, failures };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,7 +93,7 @@ describe('RemoteModelHandler against a real HTTP server', () => {
     expect(stats.inFlight).toBe(0);
   });
 
-  it('fails what cannot succeed (malformed JSON, 400, 503 past the attempts) with the status and cause; nothing lost or doubled', async () => {
+  it('sends what cannot succeed (malformed JSON, 400, 503 past the attempts) to the dead letters with status and cause; nothing lost or doubled', async () => {
     server.reset((inputs) => {
       switch (inputs[0] % 4) {
         case 1:
@@ -119,25 +107,54 @@ describe('RemoteModelHandler against a real HTTP server', () => {
       }
     });
     const handler = remote({ maxConcurrentRequests: 4, retry: { maxAttempts: 3, initialDelayMs: 5 }, throttle: false });
-    const batches = Array.from({ length: 12 }, (_, b) => [b, 100 + b, 200 + b]);
-    const { results, failures } = await runBatches(handler, batches);
-    const inputs = [...results.map((r) => r.example), ...failures.map((f) => f.input)].sort((a, b) => a - b);
-    expect(inputs).toEqual(batches.flat().sort((a, b) => a - b));
-    expect(results.map((r) => r.example).sort((a, b) => a - b)).toEqual([0, 4, 8, 100, 104, 108, 200, 204, 208]);
-    for (const { input, error } of failures) {
+    // Batches never mix residues mod 4, so each batch meets exactly one kind of answer.
+    const stage = runInference(handler, {
+      concurrent: 4,
+      batch: { maxBatchSize: 3, batchKeyFn: (x: number) => x % 4 },
+    });
+    const outputs = await lastValueFrom(range(0, 36).pipe(withExceptionHandling(stage), toArray()));
+
+    // Every input exactly once, Lefts and Rights together in input order.
+    expect(outputs.map((e) => (isRight(e) ? e.right.example : e.left.element))).toEqual([...Array(36).keys()]);
+    for (const [x, e] of outputs.entries()) {
+      if (x % 4 === 0) {
+        expect(e).toEqual(right({ example: x, inference: 2 * x, modelId: '' }));
+        continue;
+      }
+      if (!isLeft(e)) throw new Error(`expected a failure record for ${x}`);
+      const record = e.left;
+      expect(record).toMatchObject({ stage: 'inference', index: 0, element: x });
+      expect(record.batch).toContain(x);
+      expect(record.batch!.every((y) => (y as number) % 4 === x % 4)).toBe(true);
+      const error = record.error as RemoteInferenceError;
       expect(error).toBeInstanceOf(RemoteInferenceError);
-      expect(error.batchSize).toBe(3);
-      const kind = input % 4;
-      if (kind === 1) expect(error).toMatchObject({ reason: 'not-retryable', attempts: 1, status: undefined });
-      // (fetch's errors come from Node's realm, not jest's: compare names.)
-      if (kind === 1) expect((error.cause as Error).name).toBe('SyntaxError');
-      if (kind === 2) expect(error).toMatchObject({ reason: 'not-retryable', attempts: 1, status: 400 });
-      if (kind === 3) expect(error).toMatchObject({ reason: 'attempts-exhausted', attempts: 3, status: 503 });
-      if (kind !== 1) expect(error.cause).toBeInstanceOf(HttpError);
+      expect(error.batchSize).toBe(record.batch!.length);
+      if (x % 4 === 1) {
+        expect(error).toMatchObject({ reason: 'not-retryable', attempts: 1, status: undefined });
+        // (fetch's errors come from Node's realm, not jest's: compare names.)
+        expect((error.cause as Error).name).toBe('SyntaxError');
+      } else {
+        expect(error).toMatchObject(
+          x % 4 === 2
+            ? { reason: 'not-retryable', attempts: 1, status: 400 }
+            : { reason: 'attempts-exhausted', attempts: 3, status: 503 },
+        );
+        expect(error.cause).toBeInstanceOf(HttpError);
+        expect((error.cause as HttpError).body).toBe(`{"error":"status ${error.status}"}`);
+      }
     }
-    // Only the 503 batches were retried: 3 batches × 3 attempts, every other batch once.
-    expect(server.arrivals.length).toBe(9 + 9);
-    expect(handler.stats.failedBatches).toBe(9);
+    // Only the 503 batches were retried (3 requests each), and no batch was bisected into more requests.
+    const sentPerBatch = new Map<string, number>();
+    for (const a of server.arrivals)
+      sentPerBatch.set(JSON.stringify(a.inputs), (sentPerBatch.get(JSON.stringify(a.inputs)) ?? 0) + 1);
+    for (const [batch, sent] of sentPerBatch)
+      expect([batch, sent]).toEqual([batch, (JSON.parse(batch) as number[])[0] % 4 === 3 ? 3 : 1]);
+    expect([...sentPerBatch.keys()].flatMap((b) => JSON.parse(b) as number[]).sort((a, b) => a - b)).toEqual([
+      ...Array(36).keys(),
+    ]);
+    expect(handler.stats.failedBatches).toBe(
+      [...sentPerBatch.keys()].filter((b) => (JSON.parse(b) as number[])[0] % 4 !== 0).length,
+    );
   });
 
   it('throttling cuts the requests that reach a failing server, and lets them through once it recovers', async () => {
