@@ -50,7 +50,9 @@ export interface TfjsModelHandlerConfig<O extends TfjsOutputMode = TfjsOutputMod
   readonly backend?: TfjsBackendName;
   /**
    * `'arrays'`: `inference` is `{ data, shape, dtype }` (views into one downloaded buffer per batch output), so no
-   * tensor ever leaks. `'tensors'`: `inference` is a `tf.Tensor` per element that **the caller must dispose**.
+   * tensor ever leaks. `'tensors'`: `inference` is a `tf.Tensor` per element that **the caller must dispose**
+   * (the handler disposes those of a batch whose subscriber left before it finished; results the operator drops
+   * after that, e.g. when unsubscribing between two elements of one batch, are not disposed: prefer `'arrays'`).
    * @default 'arrays'
    */
   readonly outputs?: O;
@@ -231,7 +233,8 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     try {
       if (this.config.outputs === 'tensors') return splitToTensors(tf, outputs, model.outputNames, batch.length);
       // The cpu (and native) backends hand out their own storage, which a live tensor may share: copy once.
-      return await splitToArrays(outputs, model.outputNames, batch.length, model.backend !== 'wasm');
+      // (Checked now, not at load: another handler may have switched the process-wide backend since.)
+      return await splitToArrays(outputs, model.outputNames, batch.length, tf.getBackend() !== 'wasm');
     } finally {
       tf.dispose(outputs);
     }

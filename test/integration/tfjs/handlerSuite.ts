@@ -11,6 +11,8 @@ import {
   type LayersFixture,
   type MultiOutput,
   writeGraphModel,
+  writeIntGraphModel,
+  type GraphIntOutputs,
   writeMultiOutputLayersModel,
   writeMultiInputLayersModel,
   type MultiInputFixture,
@@ -53,6 +55,7 @@ interface Fixtures {
   graphTwo: GraphFixture<GraphTwoOutputs>;
   graphAsync: GraphFixture<Float32Array>;
   graphConst: GraphFixture<Float32Array>;
+  graphInt: GraphFixture<GraphIntOutputs>;
 }
 
 /** Defines the handler's behaviour tests on one backend. */
@@ -74,6 +77,7 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
     fx.graphTwo = await writeTwoOutputGraphModel(`${fx.dir}/graph-two`);
     fx.graphAsync = await writeGraphModel(`${fx.dir}/graph-async`, { asyncControlFlow: true });
     fx.graphConst = await writeGraphModel(`${fx.dir}/graph-const`, { constOutput: true });
+    fx.graphInt = await writeIntGraphModel(`${fx.dir}/graph-int`);
   });
 
   afterAll(async () => {
@@ -207,6 +211,33 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
           const results = await runBatch(asyncGraph, model, xs);
           results.forEach((r, i) => expectClose(single(r.inference).data, fx.graphAsync.reference(xs[i] as number[])));
         }
+      });
+    });
+
+    it('packs int32 inputs for an int32 model and returns int32 scalar outputs per element', async () => {
+      const handler = handlerFor(fx.graphInt.modelJson, 'graph');
+      await withModel(handler, async (model) => {
+        expect(model.inputs).toEqual([{ name: 'x', shape: [4], dtype: 'int32' }]);
+        const xs = [
+          [1, -2, 3, 0],
+          [4, 4, -1, 2],
+          [0, 0, 0, 7],
+        ];
+        const batch = [xs[0], { data: Int32Array.from(xs[1] as number[]), shape: [4] }, { data: xs[2], shape: [4] }];
+        const results = await runBatch(handler, model, batch);
+        results.forEach((r, i) => {
+          const record = r.inference as Record<string, TfjsOutput>;
+          const expected = fx.graphInt.reference(xs[i] as number[]);
+          expectClose(record.logits?.data as Float32Array, expected.logits);
+          expect(record.class).toEqual({ data: expected.class, shape: [], dtype: 'int32' });
+          expect(record.class?.data).toBeInstanceOf(Int32Array);
+        });
+        await expect(runBatch(handler, model, [[1, 2.5, 3, 4]])).rejects.toThrow(
+          /value at \[1\]: expected an int32, got `2.5`/,
+        );
+        await expect(runBatch(handler, model, [{ data: new Float32Array(4), shape: [4] }])).rejects.toThrow(
+          /expected dtype int32 \(the model's\), got float32/,
+        );
       });
     });
 
