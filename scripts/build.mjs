@@ -13,3 +13,5 @@ for (const project of ['tsconfig.build.json', 'tsconfig.esm.json', 'tsconfig.typ
 }
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 writeFileSync('dist/esm/package.json', JSON.stringify({ type: 'module' }) + '\n');
+// Read by test/globalSetup.js: the build is current when this is newer than every source file.
+writeFileSync('dist/.buildstamp', new Date().toISOString() + '\n');

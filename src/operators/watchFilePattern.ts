@@ -139,7 +139,9 @@ export function watchFilePattern(pattern: string, config: WatchFilePatternConfig
   const { intervalMs = 60_000, scheduler = asyncScheduler, initial = 'newest', onError, cwd = process.cwd() } = config;
 
   return new Observable<ModelMetadata>((subscriber) => {
-    const controller = new AbortController();
+    // One controller per poll: glob adds an 'abort' listener per walk and never removes it, so a signal shared by
+    // every poll would collect listeners (and Node's MaxListenersExceededWarning) over a long-running watch.
+    let controller: AbortController | undefined;
     let closed = false;
     let timer: Subscription | undefined;
     let baselineTaken = initial === 'newest'; // 'newest': the first poll's file is emitted like any new one
@@ -161,6 +163,7 @@ export function watchFilePattern(pattern: string, config: WatchFilePatternConfig
 
     const poll = (): void => {
       timer = undefined;
+      controller = new AbortController();
       findNewest(pattern, cwd, controller.signal).then(
         (newest) => {
           if (closed) return;
@@ -193,7 +196,7 @@ export function watchFilePattern(pattern: string, config: WatchFilePatternConfig
     return () => {
       closed = true;
       timer?.unsubscribe();
-      controller.abort();
+      controller?.abort();
     };
   });
 }
