@@ -113,7 +113,7 @@ describe('OnnxModelHandler: onnxruntime-node is loaded lazily', () => {
       after: true,
       inputs: ['input'],
     });
-  });
+  }, 90_000);
 });
 
 describe("OnnxModelHandler: device 'gpu'", () => {
