@@ -1,0 +1,13 @@
+/** Exit codes of the `rxjs-inference` command (documented in `--help` and docs/cli.md). */
+export const EXIT_OK = 0;
+/** Some records failed (they went to the dead-letter file, or to standard error without one). */
+export const EXIT_RECORDS_FAILED = 1;
+/** Usage error, unreadable input, model load failure, or the job could not run. */
+export const EXIT_USAGE = 2;
+/** Interrupted (SIGINT / SIGTERM) before the input was done. */
+export const EXIT_INTERRUPTED = 130;
+
+/** A mistake in the command line or its files: reported in one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError' as const;
+}

@@ -1,0 +1,255 @@
+import { InvalidExampleError } from '../index.js';
+
+/** Element types the command reads from JSON (onnxruntime's names; TF.js uses float32, int32 and bool). */
+export type CliDType =
+  | 'float32'
+  | 'float64'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
+
+/** Typed arrays a JSON value becomes. */
+export type CliTypedArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** What the model declares for one input. */
+export interface InputSignature {
+  /** The model's input name. */
+  readonly name: string;
+  /** Element type; `float32` when the model does not say. */
+  readonly dtype: CliDType;
+  /** Per-record dims (no batch axis): a number when fixed, `null` when free; `undefined` when the rank is unknown. */
+  readonly dims: readonly (number | null)[] | undefined;
+}
+
+/** One record's tensor for one input, read from JSON. */
+export interface JsonTensor {
+  readonly data: CliTypedArray | string[];
+  readonly dims: number[];
+  readonly dtype: CliDType;
+}
+
+const INT_RANGES: Partial<Record<CliDType, readonly [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+function allocate(dtype: CliDType, length: number): CliTypedArray | string[] {
+  switch (dtype) {
+    case 'float64':
+      return new Float64Array(length);
+    case 'int8':
+      return new Int8Array(length);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(length);
+    case 'int16':
+      return new Int16Array(length);
+    case 'uint16':
+      return new Uint16Array(length);
+    case 'int32':
+      return new Int32Array(length);
+    case 'uint32':
+      return new Uint32Array(length);
+    case 'int64':
+      return new BigInt64Array(length);
+    case 'uint64':
+      return new BigUint64Array(length);
+    case 'string':
+      return new Array<string>(length);
+    default:
+      return new Float32Array(length);
+  }
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** `[1][2]` for flat index 6 of dims `[2, 4]`. */
+function position(flat: number, dims: readonly number[]): string {
+  if (dims.length === 0) return '';
+  const parts: number[] = [];
+  for (let d = dims.length - 1; d >= 0; d--) {
+    parts.unshift(flat % dims[d]);
+    flat = Math.floor(flat / dims[d]);
+  }
+  return parts.map((p) => `[${p}]`).join('');
+}
+
+/** Converts one JSON value to the element type, or returns an error reason. */
+function convert(value: unknown, dtype: CliDType): number | bigint | string | undefined {
+  switch (dtype) {
+    case 'float32':
+    case 'float64':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+    case 'bool':
+      return value === true || value === 1 ? 1 : value === false || value === 0 ? 0 : undefined;
+    case 'string':
+      return typeof value === 'string' ? value : undefined;
+    case 'int64':
+    case 'uint64': {
+      let big: bigint | undefined;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value);
+      else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
+      if (big === undefined) return undefined;
+      const ok = dtype === 'int64' ? big >= -(2n ** 63n) && big < 2n ** 63n : big >= 0n && big < 2n ** 64n;
+      return ok ? big : undefined;
+    }
+    default: {
+      const [min, max] = INT_RANGES[dtype]!;
+      return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
+    }
+  }
+}
+
+const EXPECTED: Record<string, string> = {
+  float32: 'a finite number',
+  float64: 'a finite number',
+  bool: 'true, false, 0 or 1',
+  string: 'a string',
+  int64: 'an integer (or a decimal string) in the int64 range',
+  uint64: 'a non-negative integer (or a decimal string) in the uint64 range',
+};
+
+/** The nested-array shape of a JSON value (`[]` for a scalar), following first elements; raggedness is found later. */
+function nestedDims(value: unknown): number[] {
+  const dims: number[] = [];
+  let current = value;
+  while (Array.isArray(current)) {
+    dims.push(current.length);
+    if (current.length === 0) break;
+    current = current[0];
+  }
+  return dims;
+}
+
+/** Product of dims. */
+export function sizeOfDims(dims: readonly number[]): number {
+  let size = 1;
+  for (const d of dims) size *= d;
+  return size;
+}
+
+/**
+ * Resolves a `--shape` (which may hold one `-1`) for `count` values; throws when they do not fit.
+ * @internal
+ */
+export function resolveReshape(shape: readonly number[], count: number, input: string): number[] {
+  const free = shape.indexOf(-1);
+  const known = sizeOfDims(shape.filter((d) => d !== -1));
+  if (free >= 0) {
+    if (known === 0 || count % known !== 0) {
+      throw new InvalidExampleError(
+        `input \`${input}\`: ${count} values cannot be reshaped to [${shape.join(', ')}] (--shape).`,
+        undefined,
+        input,
+      );
+    }
+    const dims = [...shape];
+    dims[free] = count / known;
+    return dims;
+  }
+  if (known !== count) {
+    throw new InvalidExampleError(
+      `input \`${input}\`: --shape [${shape.join(', ')}] needs ${known} values, got ${count}.`,
+      undefined,
+      input,
+    );
+  }
+  return [...shape];
+}
+
+function showDims(dims: readonly (number | null)[]): string {
+  return `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+}
+
+/**
+ * Reads one record's value for one model input: a number (scalar) or nested arrays, flattened row-major into a typed
+ * array of the input's element type. Dims: `reshape` when given (`--shape`); else the model's declared per-record
+ * dims when they are all fixed and the value is flat with the right number of values; else the nesting. The result
+ * must agree with the declared dims (rank and every fixed size).
+ *
+ * Throws an `InvalidExampleError` naming the input and, for a bad value, its position (`features[3]`): ragged
+ * arrays, non-numeric or out-of-range values, a wrong number of values, a wrong shape.
+ */
+export function jsonToTensor(value: unknown, input: InputSignature, reshape?: readonly number[]): JsonTensor {
+  const { name, dtype } = input;
+  const shape = nestedDims(value);
+  const count = sizeOfDims(shape);
+  const data = allocate(dtype, count);
+  let filled = 0;
+  const fill = (node: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      const converted = convert(node, dtype);
+      if (converted === undefined) {
+        throw new InvalidExampleError(
+          `input \`${name}\`: value${position(filled, shape)} is ${show(node)}, expected ${EXPECTED[dtype] ?? `an integer in the ${dtype} range`}.`,
+          undefined,
+          name,
+        );
+      }
+      (data as unknown[])[filled++] = converted;
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      throw new InvalidExampleError(
+        `input \`${name}\`: ragged array: expected ${shape[depth]} values at depth ${depth} ` +
+          `(shape ${showDims(shape)} from the first elements), got ${Array.isArray(node) ? `${node.length}` : show(node)}.`,
+        undefined,
+        name,
+      );
+    }
+    for (let i = 0; i < node.length; i++) fill(node[i], depth + 1);
+  };
+  fill(value, 0);
+
+  const declared = input.dims;
+  let dims: number[];
+  if (reshape !== undefined) {
+    dims = resolveReshape(reshape, count, name);
+  } else if (
+    declared !== undefined &&
+    shape.length <= 1 &&
+    declared.every((d): d is number => d !== null) &&
+    sizeOfDims(declared) === count
+  ) {
+    dims = [...declared];
+  } else {
+    dims = shape;
+  }
+  if (declared !== undefined) {
+    const fits = declared.length === dims.length && declared.every((d, i) => d === null || d === dims[i]);
+    if (!fits) {
+      throw new InvalidExampleError(
+        `input \`${name}\`: wrong shape: the model expects ${showDims(declared)} per record, got ${showDims(dims)}` +
+          (shape.length <= 1 ? ` (${count} values)` : '') +
+          '.',
+        undefined,
+        name,
+      );
+    }
+  }
+  return { data, dims, dtype };
+}

@@ -1,0 +1,143 @@
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import {
+  OnnxModelHandler,
+  TfjsModelHandler,
+  type ModelHandler,
+  type OnnxModel,
+  type TfjsBackendName,
+  type TfjsModel,
+  type TfjsModelType,
+} from '../handlers/index.js';
+import type { CliDType, InputSignature } from './jsonTensor.js';
+import { UsageError } from './UsageError.js';
+
+/** Which runtime runs the model. */
+export type ModelRuntime = 'onnx' | 'tfjs';
+
+/** What the command needs to know about a model to feed it JSON and print its outputs. */
+export interface ModelSignature {
+  readonly runtime: ModelRuntime;
+  readonly inputs: readonly InputSignature[];
+  readonly outputNames: readonly string[];
+}
+
+/** Options that choose and configure the handler. */
+export interface HandlerOptions {
+  readonly model: string;
+  readonly runtime?: ModelRuntime;
+  readonly modelType?: TfjsModelType;
+  readonly backend?: TfjsBackendName;
+  readonly device?: 'cpu' | 'gpu';
+  /** Where warnings and (verbose) information go. */
+  readonly log: (message: string) => void;
+  readonly verbose: boolean;
+}
+
+const ONNX_TYPES: readonly string[] = [
+  'float32',
+  'float64',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
+];
+
+/** `model.json` or a directory → TF.js; anything else → ONNX. */
+export async function detectRuntime(model: string): Promise<ModelRuntime> {
+  if (extname(model).toLowerCase() === '.json') return 'tfjs';
+  const info = await stat(model).catch(() => undefined);
+  return info?.isDirectory() ? 'tfjs' : 'onnx';
+}
+
+/** Reads `format` from a TF.js `model.json` ('graph-model' → graph, else layers). */
+async function detectModelType(model: string): Promise<TfjsModelType> {
+  const info = await stat(model).catch(() => undefined);
+  const path = info?.isDirectory() ? join(model, 'model.json') : model;
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as { format?: unknown; modelTopology?: { node?: unknown } };
+    if (json.format === 'graph-model' || (json.format === undefined && Array.isArray(json.modelTopology?.node))) {
+      return 'graph';
+    }
+  } catch {
+    // Unreadable or not JSON: the handler's load reports it with its own clear message.
+  }
+  return 'layers';
+}
+
+/** Creates the handler for the model: `OnnxModelHandler` or `TfjsModelHandler`. */
+export async function createHandler(
+  options: HandlerOptions,
+): Promise<{ handler: ModelHandler<any, any, any>; runtime: ModelRuntime }> {
+  const runtime = options.runtime ?? (await detectRuntime(options.model));
+  if (runtime === 'onnx') {
+    if (options.modelType !== undefined || options.backend !== undefined) {
+      throw new UsageError('--model-type and --backend apply to TensorFlow.js models only.');
+    }
+    return {
+      runtime,
+      handler: new OnnxModelHandler({
+        modelUri: options.model,
+        device: options.device ?? 'cpu',
+        onWarning: options.log,
+      }),
+    };
+  }
+  if (options.device !== undefined) throw new UsageError('--device applies to ONNX models only.');
+  const modelType = options.modelType ?? (await detectModelType(options.model));
+  return {
+    runtime,
+    handler: new TfjsModelHandler({
+      modelUri: options.model,
+      modelType,
+      ...(options.backend !== undefined && { backend: options.backend }),
+      logger: { info: (m: string) => (options.verbose ? options.log(m) : undefined), warn: options.log },
+    }),
+  };
+}
+
+function onnxSignature(model: OnnxModel): ModelSignature {
+  return {
+    runtime: 'onnx',
+    inputs: model.inputs.map((input) => ({
+      name: input.name,
+      dtype: (input.type !== undefined && ONNX_TYPES.includes(input.type) ? input.type : 'float32') as CliDType,
+      dims: input.shape?.slice(1).map((d) => (typeof d === 'number' && d >= 0 ? d : null)),
+    })),
+    outputNames: model.outputNames,
+  };
+}
+
+function tfjsSignature(model: TfjsModel): ModelSignature {
+  return {
+    runtime: 'tfjs',
+    inputs: model.inputs.map((input) => ({
+      name: input.name,
+      dtype: (input.dtype === 'int32' || input.dtype === 'bool' ? input.dtype : 'float32') as CliDType,
+      dims: input.shape?.map((d) => (typeof d === 'number' && d >= 0 ? d : null)),
+    })),
+    outputNames: model.outputNames,
+  };
+}
+
+/**
+ * Loads the model once to read its inputs and outputs, then releases it (`runInference` loads its own). A model
+ * that cannot load fails here, before any input is read: exit code 2.
+ */
+export async function loadModelSignature(
+  handler: ModelHandler<any, any, any>,
+  runtime: ModelRuntime,
+): Promise<ModelSignature> {
+  const model: unknown = await handler.loadModel();
+  try {
+    return runtime === 'onnx' ? onnxSignature(model as OnnxModel) : tfjsSignature(model as TfjsModel);
+  } finally {
+    await handler.releaseModel(model);
+  }
+}

@@ -1,0 +1,90 @@
+import { InvalidExampleError } from '../index.js';
+import { type InputMapping, readField, readInputs } from './inputMapping.js';
+import type { JsonTensor } from './jsonTensor.js';
+import type { ModelRuntime } from './loadModelSignature.js';
+
+/** One input line. `id` is filled in once the line is parsed (from `--id-field`). */
+export interface LineRecord {
+  /** 1-based line number in the input. */
+  readonly line: number;
+  /** The line as read (without its line break). */
+  readonly text: string;
+  /** The `--id-field` value, once parsed. */
+  id?: unknown;
+}
+
+/** Options of {@link createRecordParser}. */
+export interface RecordParserConfig {
+  readonly mapping: InputMapping;
+  readonly runtime: ModelRuntime;
+  /** Longer lines fail without being parsed. */
+  readonly maxLineLength: number;
+  /** Field copied into every output and dead-letter record as `id`. */
+  readonly idField: string | undefined;
+}
+
+/** A model example built from a record, tied back to its line by {@link RecordParser.recordOf}. */
+export type CliExample = object;
+
+/** Parses lines into model examples and remembers which line each example came from. */
+export interface RecordParser {
+  /** A preprocess function for the handler: line → example; throws (a dead letter) for a bad line. */
+  readonly parse: (record: LineRecord) => CliExample;
+  /** The line an example came from (for results and inference failures). */
+  readonly recordOf: (example: unknown) => LineRecord | undefined;
+}
+
+function onnxTensor(t: JsonTensor): object {
+  return { data: t.data, dims: t.dims, type: t.dtype };
+}
+
+function tfjsTensor(t: JsonTensor): object {
+  return { data: t.data, shape: t.dims, dtype: t.dtype };
+}
+
+/**
+ * Creates the preprocess step of the command: checks the line length, parses the JSON, reads the id and builds the
+ * example for the runtime (an ONNX `TensorLike` or TF.js `{ data, shape, dtype }`, or a record input name → tensor
+ * for multi-input models). Every failure is an `InvalidExampleError` whose message is the
+ * dead-letter reason.
+ */
+export function createRecordParser({ mapping, runtime, maxLineLength, idField }: RecordParserConfig): RecordParser {
+  const lines = new WeakMap<object, LineRecord>();
+  const toTensor = runtime === 'onnx' ? onnxTensor : tfjsTensor;
+  const single = mapping.inputs.length === 1;
+  const parse = (record: LineRecord): CliExample => {
+    const { text } = record;
+    if (text.length > maxLineLength) {
+      throw new InvalidExampleError(
+        `line too long: ${text.length} characters, over the limit of ${maxLineLength} (--max-line-length).`,
+        undefined,
+        undefined,
+      );
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InvalidExampleError(`malformed JSON: ${(error as Error).message}`, undefined, undefined);
+    }
+    if (idField !== undefined) {
+      const id = readField(value, idField);
+      record.id = id === undefined ? null : id;
+    }
+    const tensors = readInputs(value, mapping);
+    let example: object;
+    if (single) {
+      example = toTensor(tensors.values().next().value as JsonTensor);
+    } else {
+      const named: Record<string, object> = {};
+      for (const [name, tensor] of tensors) named[name] = toTensor(tensor);
+      example = named;
+    }
+    lines.set(example, record);
+    return example;
+  };
+  return {
+    parse,
+    recordOf: (example) => (example !== null && typeof example === 'object' ? lines.get(example as object) : undefined),
+  };
+}

@@ -1,0 +1,171 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { OUTPUT_FORMATS, type OutputFormat } from './formatOutput.js';
+import { predict, type CliIO } from './predict.js';
+import type { PredictOptions } from './PredictOptions.js';
+import { EXIT_OK, EXIT_USAGE } from './UsageError.js';
+
+const HELP_AFTER = `
+Input mapping (JSON line -> model inputs):
+  By default a line that is an array is the input; an object gives its \`input\` field, else \`features\`.
+  --input-field FIELD picks another field (a.b for nested, . for the whole line). Multi-input models read
+  each input from the field of the same name, or from --input-field NAME=FIELD (repeatable). Values are
+  numbers or nested arrays; a flat array is reshaped to the model's fixed per-record shape, or to --shape.
+
+Output (one JSON line per record, in input order, with "line" and, with --id-field, "id"):
+  full    {"line","model","outputs":{name:{"dtype","dims","data"}}}
+  array   {"line","output":[...nested]}   (several outputs: "outputs":{name:[...]})
+  argmax  {"line","class","score"}
+  topk    {"line","top":[{"class","score"},...]}  (--top-k K)
+
+Dead letters (--dead-letter FILE): {"line","id","stage","error","reason","raw","rawLength","truncated"}
+for malformed JSON, wrong shape or length, non-numeric values, too-long lines and inference errors.
+
+Exit codes:
+  0    every record was scored
+  1    some records failed (see the dead-letter file, or standard error without one)
+  2    usage error, unreadable input or output, model load failure, or the job could not run
+  130  interrupted (SIGINT/SIGTERM): the output holds the records done so far
+
+Examples:
+  rxjs-inference predict --model model.onnx --input in.jsonl --output out.jsonl --dead-letter bad.jsonl
+  cat in.jsonl | rxjs-inference predict --model model.onnx --output-format topk --top-k 3 --softmax > out.jsonl
+  rxjs-inference predict --model web/model.json --input in.jsonl --input-field pixels --shape 28,28,1
+  rxjs-inference predict --model models/v1.onnx --watch 'models/*.onnx' --input in.jsonl --output out.jsonl
+`;
+
+function integer(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected an integer ≥ ${min}, got \`${value}\`.`);
+    }
+    return n;
+  };
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got \`${value}\`.`);
+  }
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface RawOptions extends Omit<PredictOptions, 'inputFields' | 'shapes'> {
+  readonly inputField: string[];
+  readonly shape: string[];
+}
+
+/** Builds the `rxjs-inference` program; `onPredict` receives the parsed options of `predict`. */
+function createProgram(io: CliIO, version: string, onPredict: (options: PredictOptions) => void): Command {
+  const program = new Command('rxjs-inference')
+    .description("Score JSON lines with an ONNX or TensorFlow.js model (Apache Beam's RunInference, for RxJS).")
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+  program
+    .command('predict')
+    .description('Run the model on every line of a JSON-lines file (or standard input).')
+    .requiredOption('-m, --model <file>', '.onnx model, or TF.js model.json (or its directory)')
+    .option('-i, --input <file>', 'JSON-lines input (default: standard input; - for standard input)')
+    .option('-o, --output <file>', 'JSON-lines output (default: standard output; - for standard output)')
+    .option('--dead-letter <file>', 'JSON lines of failed records (default: described on standard error)')
+    .option(
+      '--input-field <spec>',
+      'field of the model input: FIELD, or INPUT=FIELD per input (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--shape <spec>',
+      'reshape a flat array: D1,D2,... or INPUT=D1,D2,... (one -1 allowed; repeatable)',
+      collect,
+      [],
+    )
+    .option('--id-field <field>', 'copy this field of each record into its output line as "id"')
+    .addOption(new Option('--output-format <format>', 'output line format').choices(OUTPUT_FORMATS).default('array'))
+    .option('--output-name <name>', 'the model output that array/argmax/topk read (default: all / the first)')
+    .option('-k, --top-k <k>', 'classes kept by --output-format topk', integer(1), 5)
+    .option('--softmax', 'argmax/topk scores are softmax probabilities', false)
+    .option('--precision <digits>', 'significant digits of float outputs (default: 9 for float32)', integer(1))
+    .option('--max-batch-size <n>', 'largest batch (default: 1024)', integer(1), 1024)
+    .option('--min-batch-size <n>', 'smallest batch (default: 1)', integer(1))
+    .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
+    .option('--concurrent <n>', 'batches in flight at once', integer(1), 1)
+    .option('--timeout-ms <ms>', 'fail a batch (its records become dead letters) after this long', positive)
+    .option('--max-in-flight <n>', 'records read but not yet written before reading pauses', integer(1), 8192)
+    .option('--max-line-length <chars>', 'longer lines are dead letters, not parsed', integer(1), 8 * 1024 * 1024)
+    .option('--max-raw-length <chars>', 'characters of a line kept in its dead letter', integer(0), 1024)
+    .option('--watch <glob>', 'model files to watch: a newer file replaces the model while the job runs')
+    .option('--watch-interval-ms <ms>', 'time between polls of --watch', positive, 5000)
+    .addOption(
+      new Option('--runtime <runtime>', 'model runtime (default: from the model path)').choices(['onnx', 'tfjs']),
+    )
+    .addOption(
+      new Option('--model-type <type>', 'TF.js model type (default: from model.json)').choices(['layers', 'graph']),
+    )
+    .addOption(
+      new Option('--backend <backend>', 'TF.js backend (default: best installed)').choices([
+        'tensorflow',
+        'wasm',
+        'cpu',
+      ]),
+    )
+    .addOption(
+      new Option('--device <device>', 'ONNX device (gpu falls back to cpu with a warning)').choices(['cpu', 'gpu']),
+    )
+    .option('--no-progress', 'no progress on standard error')
+    .option(
+      '--progress-interval-ms <ms>',
+      'time between progress lines when standard error is not a terminal',
+      positive,
+      10000,
+    )
+    .option('-q, --quiet', 'no progress and no summary', false)
+    .option('-v, --verbose', 'also report model load time, peak memory and the TF.js backend', false)
+    .option('--summary-json <file>', 'write the summary and every metric as JSON')
+    .addHelpText('after', HELP_AFTER)
+    .action((raw: RawOptions) => {
+      const { inputField, shape, ...rest } = raw;
+      onPredict({ ...rest, inputFields: inputField, shapes: shape, outputFormat: raw.outputFormat as OutputFormat });
+    });
+  return program;
+}
+
+/**
+ * Runs the command line `argv` (without `node` and the script) and resolves the exit code. Never throws and never
+ * calls `process.exit`: the caller owns the process.
+ */
+export async function runCli(argv: readonly string[], io: CliIO, version = '0.0.0'): Promise<number> {
+  let options: PredictOptions | undefined;
+  const program = createProgram(io, version, (parsed) => (options = parsed));
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0
+        ? EXIT_OK
+        : EXIT_USAGE;
+    }
+    io.stderr.write(`rxjs-inference: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_USAGE;
+  }
+  if (options === undefined) return EXIT_USAGE;
+  try {
+    return await predict(options, io);
+  } catch (error) {
+    io.stderr.write(
+      `rxjs-inference: error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return EXIT_USAGE;
+  }
+}
