@@ -113,6 +113,15 @@ export interface DefaultRemoteClient {
  *
  * All waiting (backoff, throttling, timeouts, deadline) goes through `config.scheduler`, else the operator's
  * scheduler: with a `request` that returns arrays or Observables, retries run in virtual time under TestScheduler.
+ * Here each request takes 2 ms, the first is answered 503, and the backoff is `random() · initialDelayMs` =
+ * 0.5 · 10 ms:
+ *
+ * ```text
+ * source:     -a|
+ * request 1:  -^-#                 (HTTP 503)
+ * request 2:  --------^-(x|)       x = ['A']
+ * result:     ----------(r|)       r = { example: 'a', inference: 'A', modelId: '' }
+ * ```
  *
  * Behaviour on unsubscribe: the in-flight request's `signal` aborts, timers are cancelled, a batch waiting for a
  * concurrency slot leaves the queue.
