@@ -101,6 +101,8 @@ export class RemoteCall {
     this.ticket = ticket;
     if (this.finished) return ticket.release();
     const { scheduler, timeoutMs, counters } = this.s;
+    // Granted at the very end of the deadline (its timer shares the instant): a request now would be aborted at once.
+    if (scheduler.now() >= this.deadlineAt) return this.failDeadline();
     const id = ++this.attemptId;
     const attempt = ++this.attempt;
     const sentAt = scheduler.now();

@@ -303,6 +303,38 @@ describe('RemoteModelHandler (virtual time)', () => {
     expect(h.stats).toEqual(expect.objectContaining({ inFlight: 0, queued: 0 }));
   });
 
+  it('a batch still waiting for a slot at its deadline fails without sending and leaves the queue', () => {
+    const sends: string[] = [];
+    let h!: RemoteModelHandler<string, string, unknown>;
+    scheduler.run(({ cold, expectObservable }) => {
+      h = handler({
+        request: (batch) => {
+          sends.push(`${batch[0]}@${scheduler.now()}`);
+          return cold('----------(a|)', { a: batch });
+        },
+        maxConcurrentRequests: 1,
+        deadlineMs: 6,
+      });
+      const run = (x: string) =>
+        h.runInference([x], undefined, context(scheduler)).pipe(
+          map((r) => r[0].inference),
+          catchError((e) => of(`${outcome(e)} ${(e as Error).message}`)),
+        );
+      expectObservable(run('a')).toBe('------(e|)', {
+        e:
+          'RemoteInferenceError:deadline:1:-:InferenceTimeoutError Remote model request did not succeed within the ' +
+          'deadline of 6 ms after 1 attempt',
+      });
+      expectObservable(run('b')).toBe('------(e|)', {
+        e:
+          'RemoteInferenceError:deadline:0:-:InferenceTimeoutError Remote model request did not succeed within the ' +
+          'deadline of 6 ms after 0 attempts',
+      });
+    });
+    expect(sends).toEqual(['a@0']);
+    expect(h.stats).toEqual(expect.objectContaining({ inFlight: 0, queued: 0, failedBatches: 2 }));
+  });
+
   it("aborts when the operator's signal fires", () => {
     const controller = new AbortController();
     let requestSignal: AbortSignal | undefined;
