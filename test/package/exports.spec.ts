@@ -12,7 +12,8 @@ beforeAll(() => {
   consumer = mkdtempSync(join(tmpdir(), 'rxjs-inference-consumer-'));
   mkdirSync(join(consumer, 'node_modules'));
   symlinkSync(root, join(consumer, 'node_modules', 'rxjs-inference'), 'dir');
-  // Peers resolve from the repository's own node_modules (a symlinked package resolves from its real path).
+  // The consumer's own rxjs (the package's peers resolve from its real path, the repository).
+  symlinkSync(join(root, 'node_modules', 'rxjs'), join(consumer, 'node_modules', 'rxjs'), 'dir');
 });
 
 afterAll(() => rmSync(consumer, { recursive: true, force: true }));
@@ -97,7 +98,7 @@ describe('package entry points', () => {
     for (const file of [
       'dist/cjs/index.js',
       'dist/esm/index.js',
-      'dist/types/index.d.ts',
+      'dist/cjs/index.d.ts',
       'dist/cjs/operators/index.js',
       'operators/package.json',
       'handlers/package.json',
