@@ -4,8 +4,10 @@ import { InferenceError, InvalidExampleError } from '../../../src/core/errors';
 import type { TfjsModel } from '../../../src/handlers/tfjs/TfjsModel';
 import { TfjsModelHandler } from '../../../src/handlers/tfjs/TfjsModelHandler';
 import type { TfjsOutput } from '../../../src/handlers/tfjs/tfjsOutputs';
+import type { TfjsExample } from '../../../src/handlers/tfjs/tfjsExamples';
 import type { TfjsBackendName } from '../../../src/handlers/tfjs/tfjsRuntime';
 import { runInference } from '../../../src/operators/runInference';
+import { withExceptionHandling } from '../../../src/operators/withExceptionHandling';
 import {
   type GraphFixture,
   type LayersFixture,
@@ -427,6 +429,36 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
         }
         expect(worst).toBe(loadedLevel);
         // afterEach: back to the baseline once the stream completed (the model is released before completion).
+      });
+
+      it('sends poison elements to the dead letters under withExceptionHandling; the rest of their batch succeeds', async () => {
+        const handler = handlerFor(fx.small.modelJson);
+        const good = vectors(12, 4, 77);
+        const elements: TfjsExample[] = [...good];
+        elements.splice(3, 0, [1, NaN, 3, 4]);
+        elements.splice(8, 0, [1, 2, 'x', 4] as never);
+        elements.splice(11, 0, [[1], 2, 3, 4]);
+        const results = await lastValueFrom(
+          from(elements).pipe(
+            withExceptionHandling(runInference(handler, { metrics: false, batch: { minBatchSize: 8 } })),
+            toArray(),
+          ),
+        );
+        expect(results).toHaveLength(elements.length);
+        const lefts = results.flatMap((r, i) => (r._tag === 'Left' ? [i] : []));
+        expect(lefts).toEqual([3, 8, 11]);
+        for (const i of lefts) {
+          const failure = (results[i] as { left: { stage: string; element: unknown; error: Error } }).left;
+          expect(failure.stage).toBe('inference');
+          expect(failure.element).toBe(elements[i]);
+          expect(failure.error).toBeInstanceOf(InvalidExampleError);
+        }
+        let g = 0;
+        results.forEach((r) => {
+          if (r._tag === 'Right')
+            expectClose(single(r.right.inference).data, fx.small.reference(good[g++] as number[]));
+        });
+        expect(g).toBe(good.length);
       });
 
       it('fails the stream on a bad element without leaking, and releases the model', async () => {
