@@ -1,10 +1,10 @@
 import type { Tensor } from 'onnxruntime-node';
-import { firstValueFrom, from, lastValueFrom, Observable, take, toArray } from 'rxjs';
+import { BehaviorSubject, firstValueFrom, from, lastValueFrom, Observable, Subject, take, toArray } from 'rxjs';
 import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
 import type { OnnxModel } from '../../../src/handlers/onnx/onnxSession';
 import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
 import { runInference } from '../../../src/operators/runInference';
-import type { PredictionResult } from '../../../src/core/types';
+import type { ModelMetadata, PredictionResult } from '../../../src/core/types';
 import {
   convNet,
   mlp,
@@ -150,5 +150,41 @@ describe('runInference(OnnxModelHandler): the session is released', () => {
       message: expect.stringMatching(/expected dims \[8\].*got \[3\]/),
     });
     expect(releases[0]).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('runInference(OnnxModelHandler): model refresh through the side input', () => {
+  it('switches to the new file, names it in every result, and releases the old session', async () => {
+    const [a, b] = [mlp([8, 16, 4], { seed: 1 }), mlp([8, 16, 4], { seed: 2 })];
+    const files = tempModels({ 'a.onnx': a.bytes, 'b.onnx': b.bytes });
+    try {
+      const { handler, releases } = instrumented(a, files.path('a.onnx'));
+      const metadata = new BehaviorSubject<ModelMetadata>({ modelId: files.path('a.onnx'), modelName: 'a' });
+      const source = new Subject<ElementInputs>();
+      const results: Result[] = [];
+      const done = lastValueFrom(source.pipe(runInference(handler, { modelMetadata: metadata }), toArray()));
+      const settle = () => new Promise((r) => setTimeout(r, 100));
+      const before = a.sample(5, 1);
+      before.forEach((e) => source.next(e));
+      await settle();
+      metadata.next({ modelId: files.path('b.onnx'), modelName: 'b' });
+      // Wait for the new session to exist (a loaded machine can take a while), then let the engine switch to it.
+      for (let i = 0; i < 100 && releases.length < 2; i++) await settle();
+      await settle();
+      const after = b.sample(5, 2);
+      after.forEach((e) => source.next(e));
+      source.complete();
+      results.push(...(await done));
+      expect(results.map((r) => r.modelId)).toEqual([
+        ...Array(5).fill(files.path('a.onnx')),
+        ...Array(5).fill(files.path('b.onnx')),
+      ]);
+      expectReference(a, before, results.slice(0, 5));
+      expectReference(b, after, results.slice(5));
+      expect(releases).toHaveLength(2);
+      for (const release of releases) expect(release).toHaveBeenCalledTimes(1);
+    } finally {
+      files.cleanup();
+    }
   });
 });
