@@ -295,6 +295,27 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
             /shape \[3\] differs from \[4\] of example 0/,
             1,
           ],
+          [
+            [{ data: new Float64Array(4), shape: [4] }],
+            /Float32Array, Int32Array, Uint8Array or number\[\], got Float64Array/,
+            0,
+          ],
+          [
+            [{ data: new Float32Array(4), shape: [4], dtype: 'int32' }],
+            /`dtype` is 'int32' but `data` is a Float32Array/,
+            0,
+          ],
+          [[{ data: [], shape: [-1] }], /`shape` must hold non-negative integers, got \[-1\]/, 0],
+          [[[1, 2, 3, 4], null], /Example 1: expected a tf.Tensor, .* or a record of them, got null/, 1],
+          [[[1, 2, [3], 4]], /value at \[2\]: expected a number, got `\[3\]` \(array\)/, 0],
+          [
+            [
+              { data: [1, 2, 3, 4], shape: [4] },
+              { data: [1, 2, 3, Infinity], shape: [4] },
+            ],
+            /value 3: expected a finite/,
+            1,
+          ],
           [[], /empty batch/, undefined],
         ];
         for (const [batch, message, position] of cases) {
