@@ -46,7 +46,7 @@ describe('RemoteModelHandler against a real HTTP server', () => {
     const faults: Fault[] = [
       { kind: 'status', status: 503 },
       { kind: 'reset' },
-      { kind: 'slow', delayMs: 400 },
+      { kind: 'slow', delayMs: 600 },
       { kind: 'status', status: 429, retryAfter: '0' },
     ];
     const seen = new Map<number, number>();
@@ -67,8 +67,8 @@ describe('RemoteModelHandler against a real HTTP server', () => {
         return fetchPredict(server.url, batch, signal, id);
       },
       maxConcurrentRequests: 3,
-      timeoutMs: 100,
-      retry: { maxAttempts: 5, initialDelayMs: 10, maxDelayMs: 40 },
+      timeoutMs: 150, // a 'slow' answer (600 ms) always times out; an 'ok' one (15 ms) has room on a loaded machine
+      retry: { maxAttempts: 6, initialDelayMs: 10, maxDelayMs: 40 },
       throttle: { delayMs: 20, windowMs: 1000, bucketMs: 50 },
     });
     const results = await lastValueFrom(
@@ -238,10 +238,10 @@ describe('RemoteModelHandler against a real HTTP server', () => {
     const subscription = from([[1]])
       .pipe(runInference(handler.withNoBatching()))
       .subscribe({ error: () => undefined });
-    for (let i = 0; i < 100 && server.arrivals.length === 0; i++) await sleep(5);
+    for (let i = 0; i < 400 && server.arrivals.length === 0; i++) await sleep(5);
     expect(server.inFlight).toBe(1);
     subscription.unsubscribe();
-    for (let i = 0; i < 100 && server.inFlight > 0; i++) await sleep(5);
+    for (let i = 0; i < 400 && server.inFlight > 0; i++) await sleep(5);
     expect(server.inFlight).toBe(0);
     expect(handler.stats.inFlight).toBe(0);
   });
