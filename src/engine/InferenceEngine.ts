@@ -2,7 +2,7 @@ import { type Observable, type SchedulerLike, type Subscriber, Subscription, tak
 import { left, right } from 'fp-ts/lib/Either.js';
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
-import { BatchQueue } from '../batching/BatchQueue.js';
+import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
 import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 import { BufferOverflowError, type ModelLoadError } from '../core/errors.js';
 import type { FailedRecord, InferenceArgs, ModelUpdate } from '../core/types.js';
@@ -225,21 +225,22 @@ export class InferenceEngine {
       else this.settle(seq, failure('inference', 0, value, error));
       return;
     }
-    let envelope: Envelope;
+    const envelope: Envelope = { seq, input, value, at: this.options.clock() };
+    let group: GroupState;
     try {
-      envelope = { seq, input, value, at: this.options.clock() };
-      const group = this.queue.push(envelope);
-      if (this.inFlight >= this.options.concurrent || this.slot.model === undefined) return;
-      if (group.count >= this.target || group.weight >= this.options.batch.maxBatchWeight) {
-        this.dispatch(group.key);
-      } else if (this.options.batch.maxBatchDurationMs === undefined) {
-        this.scheduleFlush();
-      } else {
-        this.pump(false);
-      }
+      group = this.queue.push(envelope);
     } catch (error) {
       // A batch key or element size function threw: the element cannot be batched.
       this.settle(seq, failure('inference', 0, value, error));
+      return;
+    }
+    if (this.inFlight >= this.options.concurrent || this.slot.model === undefined) return;
+    if (group.count >= this.target || group.weight >= this.options.batch.maxBatchWeight) {
+      this.dispatch(group.key);
+    } else if (this.options.batch.maxBatchDurationMs === undefined) {
+      this.scheduleFlush();
+    } else {
+      this.pump(false);
     }
   }
 
