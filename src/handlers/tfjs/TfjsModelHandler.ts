@@ -1,11 +1,12 @@
-import type { GraphModel, LayersModel, Tensor, io } from '@tensorflow/tfjs';
+import type { io } from '@tensorflow/tfjs';
 import { Observable } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { describeValue } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
-import { type TfjsModel, type TfjsModelType, isWeight, loadTfjsModel, markAsync, needsAsync } from './TfjsModel.js';
+import { type TfjsModel, type TfjsModelType, loadTfjsModel } from './TfjsModel.js';
+import { executeModel } from './tfjsExecute.js';
 import { type TfjsExample, type TfjsTypedArray, tfjsBatchKey, tfjsExampleBytes } from './tfjsExamples.js';
 import {
   type TfjsInference,
@@ -14,11 +15,10 @@ import {
   splitToArrays,
   splitToTensors,
 } from './tfjsOutputs.js';
-import { type PackedInput, packBatch } from './tfjsPacking.js';
+import { packBatch } from './tfjsPacking.js';
 import {
   type TfjsBackendName,
   type TfjsLogger,
-  type TfjsModule,
   type TfjsRuntime,
   type TfjsRuntimeImporter,
   importTfjsPackage,
@@ -229,7 +229,7 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
       this.config.checkFinite ?? true,
       (t) => t.dataSync() as TfjsTypedArray,
     );
-    const outputs = await execute(tf, model, packed);
+    const outputs = await executeModel(tf, model, packed);
     try {
       if (this.config.outputs === 'tensors') return splitToTensors(tf, outputs, model.outputNames, batch.length);
       // The cpu (and native) backends hand out their own storage, which a live tensor may share: copy once.
@@ -266,60 +266,5 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
   /** The configured `modelUri` (`''` with an `ioHandler`). */
   override defaultModelId(): string {
     return this.config.modelUri ?? '';
-  }
-}
-
-function makeInputs(tf: TfjsModule, packed: readonly PackedInput[]): Tensor[] {
-  return packed.map((p) =>
-    p.tensors !== undefined
-      ? tf.stack(p.tensors as Tensor[])
-      : tf.tensor(p.values as TfjsTypedArray, p.shape as number[], p.dtype),
-  );
-}
-
-function asArray(result: Tensor | Tensor[]): Tensor[] {
-  return Array.isArray(result) ? result : [result];
-}
-
-function named(packed: readonly PackedInput[], tensors: readonly Tensor[]): Record<string, Tensor> {
-  const map: Record<string, Tensor> = {};
-  packed.forEach((p, k) => (map[p.name] = tensors[k] as Tensor));
-  return map;
-}
-
-async function executeAsync(tf: TfjsModule, model: TfjsModel, packed: readonly PackedInput[]): Promise<Tensor[]> {
-  const inputs = tf.tidy(() => makeInputs(tf, packed));
-  try {
-    const graph = model.model as GraphModel;
-    const outputs = asArray(await graph.executeAsync(named(packed, inputs), model.outputNames as string[]));
-    return outputs.map((o) => (isWeight(model, o) ? o.clone() : o));
-  } finally {
-    tf.dispose(inputs);
-  }
-}
-
-/** Runs the model on packed inputs; only the outputs survive (inputs and intermediates are disposed). */
-async function execute(tf: TfjsModule, model: TfjsModel, packed: readonly PackedInput[]): Promise<Tensor[]> {
-  if (model.modelType === 'graph' && needsAsync(model)) return executeAsync(tf, model, packed);
-  try {
-    return tf.tidy(() => {
-      const inputs = makeInputs(tf, packed);
-      if (model.modelType === 'layers') {
-        const layers = model.model as LayersModel;
-        return asArray(layers.predictOnBatch(inputs.length === 1 ? (inputs[0] as Tensor) : inputs));
-      }
-      const outputs = asArray(
-        (model.model as GraphModel).execute(named(packed, inputs), model.outputNames as string[]),
-      );
-      // A graph can output a weight as is: hand out a clone, so disposing outputs never disposes the model.
-      return outputs.map((o) => (isWeight(model, o) ? o.clone() : o));
-    });
-  } catch (error) {
-    // Graphs with control flow or dynamic shapes refuse `execute` ("... Please use model.executeAsync() instead").
-    if (model.modelType === 'graph' && /executeAsync/.test(String((error as Error)?.message))) {
-      markAsync(model);
-      return executeAsync(tf, model, packed);
-    }
-    throw error;
   }
 }
