@@ -27,6 +27,8 @@ export class LineSource {
     if (this.paused) rl.pause();
     const onError = (error: Error): void => subscriber.error(error);
     this.input.on('error', onError);
+    // readline re-emits the input's errors on the interface (Node ≥ 16): without a listener there, they would throw.
+    rl.on('error', onError);
     rl.on('line', (text) => {
       const line = ++this.linesRead;
       if (text.trim() === '') {

@@ -1,0 +1,203 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONTROL_CHARACTERS, featureRows, FEATURES, jsonLines, reference, writeMlp } from './cliFixtures';
+
+// End-to-end: spawns the real binary (`node bin/rxjs-inference.js`, which loads dist/cjs/cli/main.js) on data
+// generated here, as a user would run it.
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'rxjs-inference.js');
+const MAIN = join(ROOT, 'dist', 'cjs', 'cli', 'main.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: readonly string[], stdin?: string, bin = BIN): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+describe('rxjs-inference (the built binary)', () => {
+  let dir: string;
+  let model: string;
+  let fixture: ReturnType<typeof writeMlp>['fixture'];
+
+  beforeAll(() => {
+    // A clean clone has no dist/: build it, and rebuild when a source is newer than the build.
+    if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestMtime(join(ROOT, 'src'))) {
+      execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    }
+    dir = mkdtempSync(join(tmpdir(), 'cli-e2e-'));
+    ({ path: model, fixture } = writeMlp(dir));
+  }, 240_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scores a file and dead-letters malformed, oversized, wrong-shape and non-numeric lines (exit 1)', async () => {
+    const rows = featureRows(500);
+    const lines = rows.map((features, i) => JSON.stringify({ id: i, features }));
+    const bad = {
+      malformed: '{"id": "m", "features": [0.1, 0.2,',
+      oversized: JSON.stringify({ id: 'big', features: Array(5000).fill(0.5) }),
+      wrongShape: JSON.stringify({
+        id: 'w',
+        features: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+      nonNumeric: JSON.stringify({ id: 'n', features: [1, 2, 3, 'four', 5, 6, 7, 8] }),
+    };
+    lines.splice(100, 0, bad.malformed);
+    lines.splice(200, 0, bad.oversized);
+    lines.splice(300, 0, bad.wrongShape);
+    lines.splice(400, 0, bad.nonNumeric);
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, lines.join('\n') + '\n');
+    const [output, dead] = [join(dir, 'out.jsonl'), join(dir, 'dead.jsonl')];
+    const options = '--id-field id --max-line-length 10000 --max-raw-length 64 --progress-interval-ms 1'.split(' ');
+    const result = await run(['predict', '-m', model, '-i', input, '-o', output, '--dead-letter', dead, ...options]);
+    expect(result.code).toBe(1);
+    const results = jsonLines<{ line: number; id: number; output: number[] }>(readFileSync(output, 'utf8'));
+    expect(results.map((r) => r.id)).toEqual(rows.map((_, i) => i));
+    results.forEach((r, i) => r.output.forEach((v, k) => expect(v).toBeCloseTo(reference(fixture, rows[i])[k], 5)));
+    const letters = jsonLines(readFileSync(dead, 'utf8'));
+    expect(letters).toEqual([
+      {
+        line: 101,
+        id: null,
+        stage: 'preprocess',
+        error: 'InvalidExampleError',
+        reason: expect.stringMatching(/^malformed JSON: /),
+        raw: bad.malformed,
+        rawLength: bad.malformed.length,
+        truncated: false,
+      },
+      {
+        line: 201,
+        id: null,
+        stage: 'preprocess',
+        error: 'InvalidExampleError',
+        reason: `line too long: ${bad.oversized.length} characters, over the limit of 10000 (--max-line-length).`,
+        raw: bad.oversized.slice(0, 64),
+        rawLength: bad.oversized.length,
+        truncated: true,
+      },
+      expect.objectContaining({
+        line: 301,
+        id: 'w',
+        reason: 'input `input`: wrong shape: the model expects [8] per record, got [2, 2].',
+      }),
+      expect.objectContaining({
+        line: 401,
+        id: 'n',
+        reason: 'input `input`: value[3] is "four", expected a finite number.',
+      }),
+    ]);
+    // Standard error is not a terminal here: plain progress lines and summary, no control characters.
+    expect(result.stderr).toMatch(/^rxjs-inference: \d+\/504 lines \(\d+\.\d %\), \d+ failed, \d+ rec\/s, ETA /m);
+    expect(result.stderr).toContain('records     in 504, out 500, failed 4');
+    expect(result.stderr).not.toMatch(CONTROL_CHARACTERS);
+    expect(result.stdout).toBe('');
+  });
+
+  it('streams standard input to standard output (exit 0)', async () => {
+    const rows = featureRows(50, 3);
+    const result = await run(
+      ['predict', '-m', model, '--output-format', 'topk', '--top-k', '2', '-q'],
+      rows.map((r) => JSON.stringify(r)).join('\n'),
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const results = jsonLines<{ line: number; top: { class: number; score: number }[] }>(result.stdout);
+    expect(results).toHaveLength(50);
+    results.forEach((r, i) => {
+      const expected = reference(fixture, rows[i]);
+      const order = expected.map((_, k) => k).sort((a, b) => expected[b] - expected[a]);
+      expect(r.line).toBe(i + 1);
+      expect(r.top.map((t) => t.class)).toEqual(order.slice(0, 2));
+    });
+  });
+
+  it('exits 2 with a clear message for a missing model, and when dist/ is not built', async () => {
+    const missing = await run(['predict', '-m', join(dir, 'nope.onnx'), '-q'], '[1]\n');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot load model .*nope\.onnx.*the file does not exist/);
+    const unbuilt = join(dir, 'unbuilt');
+    mkdirSync(join(unbuilt, 'bin'), { recursive: true });
+    copyFileSync(BIN, join(unbuilt, 'bin', 'rxjs-inference.js'));
+    const shim = await run(['predict'], '', join(unbuilt, 'bin', 'rxjs-inference.js'));
+    expect(shim.code).toBe(2);
+    expect(shim.stderr).toContain('run `npm run build` first');
+  });
+
+  it('runs a TensorFlow.js model.json (layers) on the wasm backend', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { writeSmallLayersModel } = await import('../../scripts/fixtures/tfjs');
+    tf.env().set('IS_TEST', true);
+    await tf.setBackend('cpu');
+    const layers = await writeSmallLayersModel(tf, join(dir, 'tfjs'));
+    const rows = [
+      [0.1, 0.2, 0.3, 0.4],
+      [-1, 0.5, 2, 0],
+    ];
+    const result = await run(
+      ['predict', '-m', layers.modelJson, '-q', '--verbose'],
+      rows.map((r) => JSON.stringify({ input: r })).join('\n'),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("TensorFlow.js 'wasm' backend");
+    jsonLines<{ output: number[] }>(result.stdout).forEach((r, i) =>
+      r.output.forEach((v, k) => expect(v).toBeCloseTo(layers.reference(rows[i])[k], 5)),
+    );
+  });
+
+  it('processes 100,000 lines with bounded memory', async () => {
+    const rows = featureRows(1000, 11);
+    const text = Array.from({ length: 100 }, () => rows.map((r) => JSON.stringify(r)).join('\n')).join('\n') + '\n';
+    const input = join(dir, 'big.jsonl');
+    writeFileSync(input, text);
+    const output = join(dir, 'big.out.jsonl');
+    const summary = join(dir, 'big.summary.json');
+    const options = '--output-format argmax --verbose --no-progress --summary-json'.split(' ');
+    const result = await run(['predict', '-m', model, '-i', input, '-o', output, ...options, summary]);
+    expect(result.code).toBe(0);
+    const s = JSON.parse(readFileSync(summary, 'utf8'));
+    expect(s).toMatchObject({ recordsIn: 100_000, recordsOut: 100_000, recordsFailed: 0 });
+    expect(s.peakRssBytes).toBeLessThan(400 * 1024 * 1024);
+    expect(result.stderr).toMatch(/peak RSS {4}\d+\.\d MB/);
+    const out = readFileSync(output, 'utf8');
+    expect(out.split('\n').filter(Boolean)).toHaveLength(100_000);
+    expect(JSON.parse(out.slice(out.lastIndexOf('\n', out.length - 2) + 1))).toMatchObject({ line: 100_000 });
+    expect(FEATURES).toBe(8);
+  }, 60_000);
+});

@@ -1,0 +1,240 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { corruptModel, twoInputsTwoOutputs } from '../../scripts/fixtures/onnx';
+import { runCli } from '../../src/cli/runCli';
+import { CONTROL_CHARACTERS, featureRows, jsonLines, memoryIO, reference, writeMlp } from './cliFixtures';
+
+// The command run in-process (same code as the binary, which test/cli/cli.e2e.spec.ts spawns): streams in memory.
+describe('runCli (in-process)', () => {
+  let dir: string;
+  let model: string;
+  let fixture: ReturnType<typeof writeMlp>['fixture'];
+  const rows = featureRows(300);
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cli-run-'));
+    ({ path: model, fixture } = writeMlp(dir));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('scores a file: one output per line in order, matching the reference; bad lines become dead letters', async () => {
+    const lines = rows.map((features, i) => JSON.stringify({ id: `r${i}`, features }));
+    lines.splice(10, 0, '{"id": "broken", "features": [1, 2', '', JSON.stringify({ id: 'short', features: [1, 2] }));
+    const input = file('in.jsonl', lines.join('\n') + '\n');
+    const [output, dead, summary] = ['out.jsonl', 'dead.jsonl', 'summary.json'].map((n) => join(dir, n));
+    const { io, stderr } = memoryIO();
+    const code = await runCli(
+      [
+        'predict',
+        '-m',
+        model,
+        '-i',
+        input,
+        '-o',
+        output,
+        '--dead-letter',
+        dead,
+        '--id-field',
+        'id',
+        '--summary-json',
+        summary,
+        '--max-batch-size',
+        '16',
+      ],
+      io,
+    );
+    expect(code).toBe(1);
+    const results = jsonLines<{ line: number; id: string; output: number[] }>(readFileSync(output, 'utf8'));
+    expect(results).toHaveLength(300);
+    results.forEach((r, i) => {
+      expect(r.id).toBe(`r${i}`);
+      expect(r.line).toBe(i < 10 ? i + 1 : i + 4);
+      r.output.forEach((v, k) => expect(v).toBeCloseTo(reference(fixture, rows[i])[k], 5));
+    });
+    const letters = jsonLines(readFileSync(dead, 'utf8'));
+    expect(letters).toEqual([
+      expect.objectContaining({
+        line: 11,
+        id: null,
+        stage: 'preprocess',
+        reason: expect.stringMatching(/^malformed JSON/),
+      }),
+      expect.objectContaining({
+        line: 13,
+        id: 'short',
+        reason: expect.stringContaining('expects [8] per record, got [2]'),
+      }),
+    ]);
+    const s = JSON.parse(readFileSync(summary, 'utf8'));
+    expect(s).toMatchObject({ recordsIn: 302, recordsOut: 300, recordsFailed: 2, blankLines: 1 });
+    expect(s.batches).toBeGreaterThanOrEqual(300 / 16);
+    expect(s.metrics.counters['RunInference/num_inferences']).toBe(300);
+    expect(stderr()).toContain('records     in 302, out 300, failed 2, blank lines skipped 1');
+    expect(stderr()).not.toMatch(CONTROL_CHARACTERS);
+  });
+
+  it('reads standard input and writes standard output; argmax with the id; exit 0', async () => {
+    const { io, stdout, stderr } = memoryIO();
+    const running = runCli(['predict', '--model', model, '--output-format', 'argmax', '-q'], io);
+    for (const features of rows.slice(0, 20)) io.stdin.write(JSON.stringify(features) + '\n');
+    io.stdin.end();
+    expect(await running).toBe(0);
+    const results = jsonLines<{ line: number; class: number; score: number }>(stdout());
+    expect(results.map((r) => r.line)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    results.forEach((r, i) => {
+      const expected = reference(fixture, rows[i]);
+      expect(r.class).toBe(expected.indexOf(Math.max(...expected)));
+      expect(r.score).toBeCloseTo(Math.max(...expected), 5);
+    });
+    expect(stderr()).toBe('');
+  });
+
+  it('maps several inputs by name and prints every output with --output-format full', async () => {
+    const two = twoInputsTwoOutputs();
+    const path = join(dir, 'two.onnx');
+    writeFileSync(path, two.bytes);
+    const samples = two.sample(5);
+    const input = file(
+      'two.jsonl',
+      samples
+        .map((s) =>
+          JSON.stringify({ a: Array.from(s.a.data as Float32Array), right: Array.from(s.b.data as Float32Array) }),
+        )
+        .join('\n'),
+    );
+    const { io, stdout } = memoryIO();
+    expect(
+      await runCli(
+        ['predict', '-m', path, '-i', input, '--input-field', 'b=right', '--output-format', 'full', '-q'],
+        io,
+      ),
+    ).toBe(0);
+    jsonLines<{ model: string; outputs: Record<string, { dims: number[]; data: (number | string)[] }> }>(
+      stdout(),
+    ).forEach((r, i) => {
+      const expected = two.forward(samples[i]);
+      expect(r.model).toBe(path);
+      expect(r.outputs.label).toEqual({
+        dtype: 'int64',
+        dims: [],
+        data: [Number((expected.label.data as BigInt64Array)[0])],
+      });
+      r.outputs.logits.data.forEach((v, k) => expect(v).toBeCloseTo((expected.logits.data as Float32Array)[k], 5));
+    });
+    const usage = memoryIO();
+    expect(await runCli(['predict', '-m', path, '-i', input, '--input-field', 'right'], usage.io)).toBe(2);
+    expect(usage.stderr()).toContain('the model has 2 inputs (`a`, `b`)');
+  });
+
+  it.each([
+    [[], /Usage: rxjs-inference/],
+    [['predict'], /required option '-m, --model <file>' not specified/],
+    [['predict', '-m', 'x.onnx', '--bogus'], /unknown option '--bogus'/],
+    [['predict', '-m', 'x.onnx', '--top-k', '0'], /expected an integer ≥ 1, got `0`/],
+    [['predict', '-m', 'x.onnx', '--output-format', 'xml'], /Allowed choices are full, array, argmax, topk/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('exits 2 on a usage error: %j', async (argv, message) => {
+    const { io, stderr } = memoryIO();
+    expect(await runCli(argv, io)).toBe(2);
+    expect(stderr()).toMatch(message);
+  });
+
+  it('exits 2 when the input is missing or the model cannot load, naming the file', async () => {
+    const missing = memoryIO();
+    expect(await runCli(['predict', '-m', model, '-i', join(dir, 'nope.jsonl')], missing.io)).toBe(2);
+    expect(missing.stderr()).toContain('nope.jsonl`: no such file.');
+    const corrupt = file('corrupt.onnx', '');
+    writeFileSync(corrupt, corruptModel());
+    const bad = memoryIO();
+    expect(await runCli(['predict', '-m', corrupt, '-i', join(dir, 'in.jsonl')], bad.io)).toBe(2);
+    expect(bad.stderr()).toMatch(/cannot load model `.*corrupt\.onnx`: Cannot load ONNX model/);
+    const noOutput = memoryIO();
+    expect(await runCli(['predict', '-m', model, '--output-name', 'nope'], noOutput.io)).toBe(2);
+    expect(noOutput.stderr()).toContain('--output-name `nope`: the model has no such output; its outputs: `output`.');
+    const tfjsOption = memoryIO();
+    expect(await runCli(['predict', '-m', model, '--backend', 'wasm'], tfjsOption.io)).toBe(2);
+    expect(tfjsOption.stderr()).toContain('apply to TensorFlow.js models only');
+  });
+
+  it('prints help with the exit codes (exit 0) and the version', async () => {
+    const help = memoryIO();
+    expect(await runCli(['predict', '--help'], help.io)).toBe(0);
+    expect(help.stdout()).toContain('Exit codes:');
+    expect(help.stdout()).toContain('2    usage error, unreadable input or output, model load failure');
+    const version = memoryIO();
+    expect(await runCli(['--version'], version.io, '1.2.3')).toBe(0);
+    expect(version.stdout()).toBe('1.2.3\n');
+  });
+
+  it('without --dead-letter, describes failures on standard error (at most 20, then a count)', async () => {
+    const input = file('bad.jsonl', Array.from({ length: 25 }, (_, i) => `[${i}]`).join('\n'));
+    const { io, stderr } = memoryIO();
+    expect(await runCli(['predict', '-m', model, '-i', input, '-o', join(dir, 'none.jsonl')], io)).toBe(1);
+    expect(stderr().match(/rxjs-inference: line \d+: preprocess failed: input `input`: wrong shape/g)).toHaveLength(20);
+    expect(stderr()).toContain('... and 5 more failed records (use --dead-letter FILE to keep them all).');
+  });
+
+  it('prints plain progress lines when standard error is not a terminal', async () => {
+    const { io, stderr } = memoryIO(false);
+    const running = runCli(['predict', '-m', model, '--progress-interval-ms', '20'], io);
+    io.stdin.write(JSON.stringify(rows[0]) + '\n');
+    await new Promise((r) => setTimeout(r, 120));
+    io.stdin.end(JSON.stringify(rows[1]) + '\n');
+    expect(await running).toBe(0);
+    expect(stderr()).toMatch(/^rxjs-inference: \d+ lines, 0 failed, \d+ rec\/s$/m);
+    expect(stderr()).not.toMatch(CONTROL_CHARACTERS);
+  });
+
+  it('stops on interrupt (exit 130), keeping what was done', async () => {
+    const controller = new AbortController();
+    const { io, stdout, stderr } = memoryIO();
+    const running = runCli(['predict', '-m', model], { ...io, signal: controller.signal });
+    io.stdin.write(JSON.stringify(rows[0]) + '\n');
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    expect(await running).toBe(130);
+    expect(jsonLines(stdout())).toHaveLength(1);
+    expect(stderr()).toContain('interrupted');
+  });
+
+  it('--watch: a newer model file replaces the model while the job runs', async () => {
+    const models = join(dir, 'models');
+    const v1 = writeMlp(dir, 'v1', 1);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(models, { recursive: true });
+    copyFileSync(v1.path, join(models, 'v1.onnx'));
+    utimesSync(join(models, 'v1.onnx'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const { io, stdout, stderr } = memoryIO();
+    const running = runCli(
+      ['predict', '-m', join(models, 'v1.onnx'), '--watch', join(models, '*.onnx'), '--watch-interval-ms', '30', '-q'],
+      io,
+    );
+    io.stdin.write(JSON.stringify(rows[0]) + '\n');
+    await waitFor(() => jsonLines(stdout()).length === 1);
+    const v2 = writeMlp(models, 'v2', 2);
+    await new Promise((r) => setTimeout(r, 400));
+    io.stdin.end(JSON.stringify(rows[1]) + '\n');
+    expect(await running).toBe(0);
+    const [first, second] = jsonLines<{ model: string; output: number[] }>(stdout());
+    expect(first.model).toBe(join(models, 'v1.onnx'));
+    first.output.forEach((v, k) => expect(v).toBeCloseTo(reference(v1.fixture, rows[0])[k], 5));
+    expect(second.model).toBe(v2.path);
+    second.output.forEach((v, k) => expect(v).toBeCloseTo(reference(v2.fixture, rows[1])[k], 5));
+    expect(stderr()).toBe('');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
