@@ -1,8 +1,9 @@
 // The TfjsModelHandler behaviour suite, run once per backend (tfjsHandler.wasm.spec.ts, tfjsHandler.cpu.spec.ts).
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { BehaviorSubject, Subject, from, lastValueFrom, toArray } from 'rxjs';
+import type { ModelMetadata } from '../../../src/core/types';
 import { InferenceError, InvalidExampleError } from '../../../src/core/errors';
 import type { TfjsModel } from '../../../src/handlers/tfjs/TfjsModel';
-import { TfjsModelHandler } from '../../../src/handlers/tfjs/TfjsModelHandler';
+import { TfjsModelHandler, type TfjsPrediction } from '../../../src/handlers/tfjs/TfjsModelHandler';
 import type { TfjsOutput } from '../../../src/handlers/tfjs/tfjsOutputs';
 import type { TfjsExample } from '../../../src/handlers/tfjs/tfjsExamples';
 import type { TfjsBackendName } from '../../../src/handlers/tfjs/tfjsRuntime';
@@ -50,6 +51,7 @@ function releasedPromise(handler: TfjsModelHandler<any>): Promise<void> {
 interface Fixtures {
   dir: string;
   small: LayersFixture<Float32Array>;
+  small2: LayersFixture<Float32Array>;
   multi: LayersFixture<MultiOutput>;
   multiInput: MultiInputFixture;
   sequence: LayersFixture<Float32Array>;
@@ -72,6 +74,7 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
     await useBackend(backend);
     fx.dir = await makeTempDir();
     fx.small = await writeSmallLayersModel(tf, `${fx.dir}/small`);
+    fx.small2 = await writeSmallLayersModel(tf, `${fx.dir}/small2`, 2);
     fx.multi = await writeMultiOutputLayersModel(tf, `${fx.dir}/multi`);
     fx.multiInput = await writeMultiInputLayersModel(tf, `${fx.dir}/multi-input`);
     fx.sequence = await writeSequenceLayersModel(tf, `${fx.dir}/sequence`);
@@ -480,6 +483,40 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
             expectClose(single(r.right.inference).data, fx.small.reference(good[g++] as number[]));
         });
         expect(g).toBe(good.length);
+      });
+
+      it('swaps models on a modelMetadata refresh, names the model in each result, and releases both', async () => {
+        const handler = handlerFor(fx.small.modelJson);
+        const loaded: string[] = [];
+        const load = handler.loadModel.bind(handler);
+        jest.spyOn(handler, 'loadModel').mockImplementation(async (id) => {
+          const model = await load(id);
+          loaded.push(model.modelId);
+          return model;
+        });
+        const released = jest.spyOn(handler, 'releaseModel');
+        const metadata = new BehaviorSubject<ModelMetadata>({ modelId: '', modelName: 'v1' });
+        const source = new Subject<number[]>();
+        const results: TfjsPrediction[] = [];
+        const done = lastValueFrom(
+          source.pipe(runInference(handler, { metrics: false, modelMetadata: metadata }), toArray()),
+        ).then((all) => results.push(...all));
+        const [x1, x2] = vectors(2, 4, 31) as [number[], number[]];
+        // Wait until v1 runs the first element, then refresh, and wait until v2 is loaded before the next element.
+        const spyRun = jest.spyOn(handler, 'runInference');
+        source.next(x1);
+        while (spyRun.mock.calls.length === 0) await settle(5);
+        metadata.next({ modelId: fx.small2.modelJson, modelName: 'v2' });
+        while (loaded.length < 2) await settle(5);
+        source.next(x2);
+        source.complete();
+        await done;
+        expect(loaded).toEqual([fx.small.modelJson, fx.small2.modelJson]);
+        expect(results.map((r) => r.modelId)).toEqual([fx.small.modelJson, fx.small2.modelJson]);
+        expectClose(single(results[0]?.inference).data, fx.small.reference(x1));
+        expectClose(single(results[1]?.inference).data, fx.small2.reference(x2));
+        expect(released).toHaveBeenCalledTimes(2);
+        // afterEach: both models' weights are gone.
       });
 
       it('fails the stream on a bad element without leaking, and releases the model', async () => {
