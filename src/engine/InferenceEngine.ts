@@ -156,23 +156,7 @@ export class InferenceEngine {
   }
 
   private onNext(input: unknown): void {
-    const seq = this.seq++;
-    const pre = this.pre;
-    let value = input;
-    for (let i = 0; i < pre.length; i++) {
-      const before = value;
-      try {
-        value = pre[i](value);
-      } catch (error) {
-        this.settle(seq, failure('preprocess', i, before, error));
-        return;
-      }
-      if (isThenable(value)) {
-        this.preprocessLater(seq, input, value, i, before);
-        return;
-      }
-    }
-    this.enqueue(seq, input, value);
+    this.preprocessFrom(this.seq++, input, input, 0);
   }
 
   private preprocessLater(
@@ -187,30 +171,36 @@ export class InferenceEngine {
       (value) => {
         this.pendingWork--;
         if (this.closed) return;
-        const pre = this.pre;
-        let current = value;
-        for (let i = index + 1; i < pre.length; i++) {
-          const entering = current;
-          try {
-            current = pre[i](current);
-          } catch (error) {
-            this.settle(seq, failure('preprocess', i, entering, error));
-            return;
-          }
-          if (isThenable(current)) {
-            this.preprocessLater(seq, input, current, i, entering);
-            return;
-          }
-        }
-        this.enqueue(seq, input, current);
+        this.preprocessFrom(seq, input, value, index + 1);
         this.maybeComplete();
       },
       (error: unknown) => {
         this.pendingWork--;
         if (this.closed) return;
         this.settle(seq, failure('preprocess', index, before, error));
+        this.maybeComplete();
       },
     );
+  }
+
+  /** Runs preprocess functions `from` onwards (after an asynchronous one), then queues the element. */
+  private preprocessFrom(seq: number, input: unknown, value: unknown, from: number): void {
+    const pre = this.pre;
+    let current = value;
+    for (let i = from; i < pre.length; i++) {
+      const entering = current;
+      try {
+        current = pre[i](current);
+      } catch (error) {
+        this.settle(seq, failure('preprocess', i, entering, error));
+        return;
+      }
+      if (isThenable(current)) {
+        this.preprocessLater(seq, input, current, i, entering);
+        return;
+      }
+    }
+    this.enqueue(seq, input, current);
   }
 
   private enqueue(seq: number, input: unknown, value: unknown): void {

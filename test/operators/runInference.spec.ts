@@ -19,7 +19,11 @@ class AddOneHandler extends ModelHandler<number, number, { inc: number }> {
     this.loads++;
     return { inc: 1 };
   }
-  runInference(batch: readonly number[], model: { inc: number }): number[] {
+  runInference(
+    batch: readonly number[],
+    model: { inc: number },
+    _context?: InferenceContext,
+  ): number[] | Observable<number[]> {
     return batch.map((x) => {
       if (typeof x !== 'number') throw new TypeError(`not a number: ${String(x)}`);
       return x + model.inc;
@@ -261,7 +265,7 @@ describe('runInference', () => {
         override validateInferenceArgs(): void {}
         override runInference(batch: readonly number[], model: { inc: number }, context: InferenceContext): number[] {
           this.seen = context.inferenceArgs;
-          return super.runInference(batch, model);
+          return super.runInference(batch, model) as number[];
         }
       }
       const handler = new WithArgs();
@@ -275,7 +279,7 @@ describe('runInference', () => {
       let signal: AbortSignal | undefined;
       class Slow extends AddOneHandler {
         override runInference(
-          batch: readonly number[],
+          _batch: readonly number[],
           _m: { inc: number },
           context: InferenceContext,
         ): Observable<number[]> {
