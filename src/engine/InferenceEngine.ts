@@ -101,9 +101,9 @@ export class InferenceEngine {
         options.metrics?.recordLoadFailure();
         options.onModelLoadError?.(error, update);
       },
-      onLoaded: (latencyMs, prefix) => {
+      onLoaded: (latencyMs, byteSize, prefix) => {
         const metrics = prefix === undefined ? options.metrics : options.metrics?.withPrefix(prefix);
-        metrics?.recordLoad(latencyMs);
+        metrics?.recordLoad(latencyMs, byteSize);
       },
     });
     this.runner = new BatchRunner({

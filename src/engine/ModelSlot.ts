@@ -34,8 +34,8 @@ export interface ModelSlotOptions<M> {
   readonly onFatal: (error: Error) => void;
   /** A refreshed model failed to load while an older one keeps serving. */
   readonly onLoadError: (error: ModelLoadError, update: ModelUpdate) => void;
-  /** A load finished, in `clock` milliseconds. */
-  readonly onLoaded: (latencyMs: number, prefix: string | undefined) => void;
+  /** A load finished, in `clock` milliseconds, growing the process's resident memory by `byteSize` (Beam's measure). */
+  readonly onLoaded: (latencyMs: number, byteSize: number | undefined, prefix: string | undefined) => void;
 }
 
 /**
@@ -100,6 +100,8 @@ export class ModelSlot<M> {
   private load(update: ModelUpdate, id: string): void {
     const { handler, modelIdentifier, scheduler, timeoutMs, clock } = this.options;
     const startedAt = clock();
+    // Beam's model_byte_size: how much the process's memory grew over the load (native runtimes included).
+    const memoryBefore = residentBytes();
     const name = Array.isArray(update) ? '' : (update as ModelMetadata).modelName;
     const prefix = name ? `${name}_` : undefined;
     const subscription = new Subscription();
@@ -129,7 +131,8 @@ export class ModelSlot<M> {
           // A shared model stays subscribed: that subscription is this slot's reference to it.
           const free =
             modelIdentifier === undefined ? () => releaseQuietly(handler, model) : () => subscription.unsubscribe();
-          this.options.onLoaded(clock() - startedAt, prefix);
+          const grown = memoryBefore === undefined ? undefined : (residentBytes() ?? memoryBefore) - memoryBefore;
+          this.options.onLoaded(clock() - startedAt, grown === undefined ? undefined : Math.max(0, grown), prefix);
           this.install({ model, id, prefix, refs: 0, retired: false, released: false, free });
         },
         error: (error: unknown) => {
@@ -192,4 +195,10 @@ export class ModelSlot<M> {
     holder.released = true;
     holder.free();
   }
+}
+
+/** Resident set size of the process, where the platform can tell it. */
+function residentBytes(): number | undefined {
+  const memoryUsage = typeof process === 'object' ? process.memoryUsage : undefined;
+  return typeof memoryUsage?.rss === 'function' ? memoryUsage.rss() : undefined;
 }

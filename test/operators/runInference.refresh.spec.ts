@@ -228,5 +228,8 @@ describe('runInference metrics under a virtual clock', () => {
       max: 3000,
     });
     expect(find('RunInference/one_load_model_latency_milli_secs')).toMatchObject({ count: 1, sum: 2 });
+    // Beam's model_byte_size: the process memory growth over each load (>= 0; tiny for a fake model).
+    expect(find('RunInference/one_model_byte_size')).toMatchObject({ count: 1 });
+    expect(find('RunInference/one_model_byte_size').min).toBeGreaterThanOrEqual(0);
   });
 });
