@@ -133,8 +133,10 @@ function checkConfig(config: TfjsModelHandlerConfig): void {
  * `backend` the handler uses the best installed runtime (`@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node`,
  * `@tensorflow/tfjs-backend-wasm`, then the pure-JS `cpu` backend of `@tensorflow/tfjs`) and logs its choice once
  * through `logger` (default `console.info`). **The chosen backend becomes the backend of the whole process**
- * (`tf.setBackend`): TensorFlow.js has one active backend per process. A missing package rejects `loadModel` with a
- * `MissingRuntimeError` naming it.
+ * (`tf.setBackend`): TensorFlow.js has one active backend per process. Handlers of one process that name different
+ * backends switch it back and forth (each load and each batch runs on its model's backend), which works but costs a
+ * switch per batch: give them the same backend. A missing package rejects `loadModel` with a `MissingRuntimeError`
+ * naming it.
  *
  * @example
  * import { from } from 'rxjs';
@@ -187,6 +189,8 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
   async loadModel(modelId?: string): Promise<TfjsModel> {
     const source = modelId ? modelId : (this.config.modelUri ?? (this.config.ioHandler as io.IOHandler));
     const { tf, backend } = await this.runtimeFor();
+    // Another handler may have switched the process-wide backend since: this handler's models load on its own.
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
     return loadTfjsModel(tf, backend, source, this.config.modelType);
   }
 
@@ -222,6 +226,9 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     model: TfjsModel,
   ): Promise<readonly (TfjsInference | TfjsTensorInference)[]> {
     const { tf } = model;
+    // A model runs on the backend that holds its weights: tfjs refuses kernels whose inputs live on another backend
+    // ("internal memory leak ... after running"). Another handler may have switched the process's backend since.
+    while (tf.getBackend() !== model.backend) await tf.setBackend(model.backend);
     // Validation and packing happen before any tensor exists: a bad element leaks nothing.
     const packed = packBatch(
       batch,
@@ -233,8 +240,7 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     try {
       if (this.config.outputs === 'tensors') return splitToTensors(tf, outputs, model.outputNames, batch.length);
       // The cpu (and native) backends hand out their own storage, which a live tensor may share: copy once.
-      // (Checked now, not at load: another handler may have switched the process-wide backend since.)
-      return await splitToArrays(outputs, model.outputNames, batch.length, tf.getBackend() !== 'wasm');
+      return await splitToArrays(outputs, model.outputNames, batch.length, model.backend !== 'wasm');
     } finally {
       tf.dispose(outputs);
     }

@@ -164,6 +164,39 @@ describe('TfjsModelHandler runtime loading', () => {
     handler.releaseModel(second);
   });
 
+  it("sets its backend again on load when another handler switched the process's backend", async () => {
+    const wasmHandler = new TfjsModelHandler({
+      modelUri: modelJson,
+      modelType: 'layers',
+      backend: 'wasm',
+      logger: recordingLogger(),
+    });
+    const cpuHandler = new TfjsModelHandler({
+      modelUri: modelJson,
+      modelType: 'layers',
+      backend: 'cpu',
+      logger: recordingLogger(),
+    });
+    const a = await wasmHandler.loadModel();
+    const b = await cpuHandler.loadModel();
+    expect(tf.getBackend()).toBe('cpu');
+    const c = await wasmHandler.loadModel(); // a refresh
+    expect(tf.getBackend()).toBe('wasm');
+    expect(c.backend).toBe('wasm');
+    // Each batch runs on its model's backend (tfjs refuses kernels on weights held by another backend).
+    const [rb] = await runBatch(cpuHandler, b, [[1, 2, 3, 4]]);
+    expect(tf.getBackend()).toBe('cpu');
+    const [ra] = await runBatch(wasmHandler, a, [[1, 2, 3, 4]]);
+    expect(tf.getBackend()).toBe('wasm');
+    expectClose(single(ra?.inference).data, single(rb?.inference).data);
+    for (const [h, m] of [
+      [wasmHandler, a],
+      [cpuHandler, b],
+      [wasmHandler, c],
+    ] as const)
+      h.releaseModel(m);
+  });
+
   it('rejects loadModel with MissingRuntimeError, and tries again on the next load', async () => {
     const installed: Installed = {};
     const importer = fakeImporter(installed);
