@@ -316,40 +316,28 @@ export class InferenceEngine {
     else this.settle(envelope.seq, result);
   }
 
-  /** Runs the postprocess functions on one output: the final value, a Promise of it, or a `Failed`. */
-  private applyPost(output: unknown, modelId: string): unknown {
+  /**
+   * Runs the postprocess functions from `from` on (the first call: all of them) on one output: the final value, a
+   * Promise of it (after an asynchronous function), or a `Failed`.
+   */
+  private applyPost(output: unknown, modelId: string, from = 0): unknown {
     const post = this.post;
     let value = output;
-    for (let j = 0; j < post.length; j++) {
+    for (let j = from; j < post.length; j++) {
       const before = value;
       try {
         value = post[j](value);
       } catch (error) {
         return failure('postprocess', j, before, error, undefined, modelId);
       }
-      if (isThenable(value)) return this.postLater(value, j, before, modelId);
+      if (isThenable(value)) {
+        return Promise.resolve(value).then(
+          (resolved) => this.applyPost(resolved, modelId, j + 1),
+          (error: unknown) => failure('postprocess', j, before, error, undefined, modelId),
+        );
+      }
     }
     return value;
-  }
-
-  private postLater(pending: PromiseLike<unknown>, index: number, before: unknown, modelId: string): Promise<unknown> {
-    return Promise.resolve(pending).then(
-      (value) => {
-        const post = this.post;
-        let current = value;
-        for (let j = index + 1; j < post.length; j++) {
-          const entering = current;
-          try {
-            current = post[j](current);
-          } catch (error) {
-            return failure('postprocess', j, entering, error, undefined, modelId);
-          }
-          if (isThenable(current)) return this.postLater(current, j, entering, modelId);
-        }
-        return current;
-      },
-      (error: unknown) => failure('postprocess', index, before, error, undefined, modelId),
-    );
   }
 
   private settleLater(seq: number, pending: PromiseLike<unknown>): void {
