@@ -51,13 +51,16 @@ function positive(value: string): number {
   return n;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
-interface RawOptions extends Omit<PredictOptions, 'inputFields' | 'shapes'> {
-  readonly inputField: string[];
-  readonly shape: string[];
+interface RawOptions extends Omit<PredictOptions, 'inputFields' | 'shapes' | 'softmax' | 'quiet' | 'verbose'> {
+  readonly inputField?: string[];
+  readonly shape?: string[];
+  readonly softmax?: boolean;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
 }
 
 /** Builds the `rxjs-inference` program; `onPredict` receives the parsed options of `predict`. */
@@ -75,25 +78,19 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
     .option('-i, --input <file>', 'JSON-lines input (default: standard input; - for standard input)')
     .option('-o, --output <file>', 'JSON-lines output (default: standard output; - for standard output)')
     .option('--dead-letter <file>', 'JSON lines of failed records (default: described on standard error)')
-    .option(
-      '--input-field <spec>',
-      'field of the model input: FIELD, or INPUT=FIELD per input (repeatable)',
-      collect,
-      [],
-    )
+    .option('--input-field <spec>', 'field of the model input: FIELD, or INPUT=FIELD per input (repeatable)', collect)
     .option(
       '--shape <spec>',
       'reshape a flat array: D1,D2,... or INPUT=D1,D2,... (one -1 allowed; repeatable)',
       collect,
-      [],
     )
     .option('--id-field <field>', 'copy this field of each record into its output line as "id"')
     .addOption(new Option('--output-format <format>', 'output line format').choices(OUTPUT_FORMATS).default('array'))
     .option('--output-name <name>', 'the model output that array/argmax/topk read (default: all / the first)')
     .option('-k, --top-k <k>', 'classes kept by --output-format topk', integer(1), 5)
-    .option('--softmax', 'argmax/topk scores are softmax probabilities', false)
+    .option('--softmax', 'argmax/topk scores are softmax probabilities')
     .option('--precision <digits>', 'significant digits of float outputs (default: 9 for float32)', integer(1))
-    .option('--max-batch-size <n>', 'largest batch (default: 1024)', integer(1), 1024)
+    .option('--max-batch-size <n>', 'largest batch', integer(1), 1024)
     .option('--min-batch-size <n>', 'smallest batch (default: 1)', integer(1))
     .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
     .option('--concurrent <n>', 'batches in flight at once', integer(1), 1)
@@ -126,13 +123,21 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
       positive,
       10000,
     )
-    .option('-q, --quiet', 'no progress and no summary', false)
-    .option('-v, --verbose', 'also report model load time, peak memory and the TF.js backend', false)
+    .option('-q, --quiet', 'no progress and no summary')
+    .option('-v, --verbose', 'also report model load time, peak memory and the TF.js backend')
     .option('--summary-json <file>', 'write the summary and every metric as JSON')
     .addHelpText('after', HELP_AFTER)
     .action((raw: RawOptions) => {
-      const { inputField, shape, ...rest } = raw;
-      onPredict({ ...rest, inputFields: inputField, shapes: shape, outputFormat: raw.outputFormat as OutputFormat });
+      const { inputField = [], shape = [], softmax = false, quiet = false, verbose = false, ...rest } = raw;
+      onPredict({
+        ...rest,
+        inputFields: inputField,
+        shapes: shape,
+        softmax,
+        quiet,
+        verbose,
+        outputFormat: raw.outputFormat as OutputFormat,
+      });
     });
   return program;
 }

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { corruptModel, twoInputsTwoOutputs } from '../../scripts/fixtures/onnx';
 import { runCli } from '../../src/cli/runCli';
 import { CONTROL_CHARACTERS, featureRows, jsonLines, memoryIO, reference, writeMlp } from './cliFixtures';
@@ -190,6 +191,42 @@ describe('runCli (in-process)', () => {
     expect(await running).toBe(0);
     expect(stderr()).toMatch(/^rxjs-inference: \d+ lines, 0 failed, \d+ rec\/s$/m);
     expect(stderr()).not.toMatch(CONTROL_CHARACTERS);
+  });
+
+  it('pauses reading while the output is blocked (backpressure), then finishes everything', async () => {
+    const { io } = memoryIO();
+    const pending: (() => void)[] = [];
+    let written = '';
+    const slowStdout = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.toString();
+        pending.push(callback); // held: the consumer does not read until released
+      },
+    });
+    const line = JSON.stringify(rows[0]) + '\n';
+    const total = 20_000;
+    const running = runCli(['predict', '-m', model, '-q', '--max-in-flight', '200', '--output-format', 'argmax'], {
+      ...io,
+      stdout: slowStdout,
+    });
+    // Written as a pipe delivers it, in chunks (readline splits a chunk it has already received even when paused).
+    for (let i = 0; i < total; i += 100) io.stdin.write(line.repeat(100));
+    io.stdin.end();
+    await new Promise((r) => setTimeout(r, 300));
+    // Output blocked after the first chunk: the command stopped reading, most of the input is still unread.
+    const consumedLines = (total * line.length - io.stdin.readableLength) / line.length;
+    expect(consumedLines).toBeLessThan(total / 4);
+    expect(jsonLines(written).length).toBeLessThan(total / 4);
+    const release = setInterval(() => pending.splice(0).forEach((callback) => callback()), 1);
+    try {
+      expect(await running).toBe(0);
+    } finally {
+      clearInterval(release);
+    }
+    const results = jsonLines<{ line: number }>(written);
+    expect(results).toHaveLength(total);
+    expect(results[total - 1].line).toBe(total);
   });
 
   it('stops on interrupt (exit 130), keeping what was done', async () => {
