@@ -519,6 +519,20 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
         // afterEach: both models' weights are gone.
       });
 
+      it('runs several batches in flight (concurrent: 4, unordered) with correct results and no leak', async () => {
+        const handler = handlerFor(fx.small.modelJson);
+        const xs = vectors(200, 4, 55);
+        const results = await lastValueFrom(
+          from(xs).pipe(
+            runInference(handler, { metrics: false, concurrent: 4, ordered: false, batch: { maxBatchSize: 5 } }),
+            toArray(),
+          ),
+        );
+        expect(results).toHaveLength(xs.length);
+        expect(new Set(results.map((r) => r.example)).size).toBe(xs.length);
+        for (const r of results) expectClose(single(r.inference).data, fx.small.reference(r.example as number[]));
+      });
+
       it('fails the stream on a bad element without leaking, and releases the model', async () => {
         const handler = handlerFor(fx.small.modelJson);
         const source = from([
