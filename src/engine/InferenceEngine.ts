@@ -1,21 +1,18 @@
 import { type Observable, type SchedulerLike, type Subscriber, Subscription, takeWhile } from 'rxjs';
-import { left, right } from 'fp-ts/lib/Either.js';
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
 import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 import { BufferOverflowError, type ModelLoadError } from '../core/errors.js';
-import type { FailedRecord, InferenceArgs, ModelUpdate } from '../core/types.js';
+import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
 import { isThenable } from './async.js';
 import { BatchRunner, type Envelope } from './BatchRunner.js';
+import { applyFunctions } from './applyFunctions.js';
 import { Failed, failure } from './Failed.js';
 import { ModelSlot } from './ModelSlot.js';
-import { ReorderBuffer } from './ReorderBuffer.js';
-
-/** How failures leave the engine: as the stream's error (plain `runInference`) or as `Left` values. */
-export type EngineMode = 'throw' | 'either';
+import { Emitter, type EngineMode, Many } from './Emitter.js';
 
 /** Everything one engine needs, resolved and validated by the operator. */
 export interface EngineOptions {
@@ -39,14 +36,6 @@ export interface EngineOptions {
   readonly bisect: boolean;
 }
 
-/** Several outputs of one element (a `withNoBatching` element is a whole batch). */
-class Many {
-  constructor(readonly values: readonly unknown[]) {}
-}
-
-/** What an element turns into: its output, several outputs, or a failure. */
-type Entry = unknown;
-
 const DEFAULT_UPDATE: ModelUpdate = { modelId: '', modelName: '' };
 
 /**
@@ -63,7 +52,7 @@ export class InferenceEngine {
   private target: number;
   private readonly queue: BatchQueue<Envelope>;
   private readonly estimator: BatchSizeEstimator;
-  private readonly reorder: ReorderBuffer<Entry> | undefined;
+  private readonly emitter: Emitter;
   private readonly slot: ModelSlot<any>;
   private readonly runner: BatchRunner;
   private readonly pre: readonly PreprocessFn[];
@@ -88,7 +77,7 @@ export class InferenceEngine {
     });
     this.estimator = new BatchSizeEstimator(batch);
     this.target = this.noBatching ? 1 : this.estimator.nextBatchSize();
-    this.reorder = options.ordered ? new ReorderBuffer<Entry>((entry) => this.emit(entry)) : undefined;
+    this.emitter = new Emitter(options.mode, options.ordered, subscriber, (error) => this.fail(error));
     this.slot = new ModelSlot({
       handler,
       scheduler: options.scheduler,
@@ -156,51 +145,12 @@ export class InferenceEngine {
   }
 
   private onNext(input: unknown): void {
-    this.preprocessFrom(this.seq++, input, input, 0);
-  }
-
-  private preprocessLater(
-    seq: number,
-    input: unknown,
-    pending: PromiseLike<unknown>,
-    index: number,
-    before: unknown,
-  ): void {
-    this.pendingWork++;
-    pending.then(
-      (value) => {
-        this.pendingWork--;
-        if (this.closed) return;
-        this.preprocessFrom(seq, input, value, index + 1);
-        this.maybeComplete();
-      },
-      (error: unknown) => {
-        this.pendingWork--;
-        if (this.closed) return;
-        this.settle(seq, failure('preprocess', index, before, error));
-        this.maybeComplete();
-      },
-    );
-  }
-
-  /** Runs preprocess functions `from` onwards (after an asynchronous one), then queues the element. */
-  private preprocessFrom(seq: number, input: unknown, value: unknown, from: number): void {
-    const pre = this.pre;
-    let current = value;
-    for (let i = from; i < pre.length; i++) {
-      const entering = current;
-      try {
-        current = pre[i](current);
-      } catch (error) {
-        this.settle(seq, failure('preprocess', i, entering, error));
-        return;
-      }
-      if (isThenable(current)) {
-        this.preprocessLater(seq, input, current, i, entering);
-        return;
-      }
-    }
-    this.enqueue(seq, input, current);
+    const seq = this.seq++;
+    const value = applyFunctions('preprocess', this.pre, input);
+    if (value instanceof Failed) this.settle(seq, value);
+    else if (isThenable(value))
+      this.later(value, (v) => (v instanceof Failed ? this.settle(seq, v) : this.enqueue(seq, input, v)));
+    else this.enqueue(seq, input, value);
   }
 
   private enqueue(seq: number, input: unknown, value: unknown): void {
@@ -294,89 +244,32 @@ export class InferenceEngine {
   }
 
   private postprocess(envelope: Envelope, output: unknown, modelId: string): void {
-    if (this.noBatching) {
-      const outputs = output as readonly unknown[];
-      const results = new Array<unknown>(outputs.length);
-      let waiting: PromiseLike<unknown>[] | undefined;
-      for (let i = 0; i < outputs.length; i++) {
-        const result = this.applyPost(outputs[i], modelId);
-        if (isThenable(result)) (waiting ??= []).push(result.then((r) => (results[i] = r)));
-        else results[i] = result;
-      }
-      if (waiting === undefined) this.settle(envelope.seq, new Many(results));
-      else
-        this.settleLater(
-          envelope.seq,
-          Promise.all(waiting).then(() => new Many(results)),
-        );
+    const seq = envelope.seq;
+    if (!this.noBatching) {
+      const result = applyFunctions('postprocess', this.post, output, modelId);
+      if (isThenable(result)) this.later(result, (r) => this.settle(seq, r));
+      else this.settle(seq, result);
       return;
     }
-    const result = this.applyPost(output, modelId);
-    if (isThenable(result)) this.settleLater(envelope.seq, result);
-    else this.settle(envelope.seq, result);
+    const results = (output as readonly unknown[]).map((o) => applyFunctions('postprocess', this.post, o, modelId));
+    if (!results.some(isThenable)) this.settle(seq, new Many(results));
+    else this.later(Promise.all(results), (all) => this.settle(seq, new Many(all)));
   }
 
-  /**
-   * Runs the postprocess functions from `from` on (the first call: all of them) on one output: the final value, a
-   * Promise of it (after an asynchronous function), or a `Failed`.
-   */
-  private applyPost(output: unknown, modelId: string, from = 0): unknown {
-    const post = this.post;
-    let value = output;
-    for (let j = from; j < post.length; j++) {
-      const before = value;
-      try {
-        value = post[j](value);
-      } catch (error) {
-        return failure('postprocess', j, before, error, undefined, modelId);
-      }
-      if (isThenable(value)) {
-        return Promise.resolve(value).then(
-          (resolved) => this.applyPost(resolved, modelId, j + 1),
-          (error: unknown) => failure('postprocess', j, before, error, undefined, modelId),
-        );
-      }
-    }
-    return value;
-  }
-
-  private settleLater(seq: number, pending: PromiseLike<unknown>): void {
+  /** Continues with `then` once `pending` settles (asynchronous pre/postprocessing), unless closed by then. */
+  private later<T>(pending: PromiseLike<T>, then: (value: T) => void): void {
     this.pendingWork++;
-    pending.then((entry) => {
+    pending.then((value) => {
       this.pendingWork--;
       if (this.closed) return;
-      this.settle(seq, entry);
+      then(value);
       this.maybeComplete();
     });
   }
 
   /** An element is done (output, outputs or failure): emit it now or when its turn comes. */
-  private settle(seq: number, entry: Entry): void {
-    if (this.closed) return;
-    if (this.reorder === undefined) this.emit(entry);
-    else this.reorder.offer(seq, entry);
-  }
-
-  private emit(entry: Entry): void {
-    if (this.closed) return;
-    const subscriber = this.subscriber;
-    const either = this.options.mode === 'either';
-    if (entry instanceof Failed) {
-      if (either) subscriber.next(left(entry.record));
-      else this.fail(entry.record.error);
-    } else if (entry instanceof Many) {
-      for (const value of entry.values) {
-        if (this.closed) return;
-        if (value instanceof Failed) {
-          if (either) subscriber.next(left(value.record));
-          else this.fail(value.record.error);
-        } else {
-          subscriber.next(either ? right(value) : value);
-        }
-      }
-    } else {
-      subscriber.next(either ? right(entry) : entry);
-    }
+  private settle(seq: number, entry: unknown): void {
+    if (!this.closed) this.emitter.settle(seq, entry);
   }
 
   private maybeComplete(): void {
@@ -386,7 +279,7 @@ export class InferenceEngine {
       this.queue.length > 0 ||
       this.inFlight > 0 ||
       this.pendingWork > 0 ||
-      (this.reorder !== undefined && this.reorder.size > 0)
+      this.emitter.waiting > 0
     ) {
       return;
     }
@@ -407,10 +300,7 @@ export class InferenceEngine {
     this.subscriptions.unsubscribe();
     this.runner.abortAll();
     this.queue.clear();
-    this.reorder?.clear();
+    this.emitter.clear();
     this.slot.dispose();
   }
 }
-
-/** Re-exported for the operators: builds a `FailedRecord`. */
-export type { FailedRecord };

@@ -13,7 +13,8 @@ import { mergeBatchConfig, resolveBatchConfig } from '../batching/resolveBatchCo
 import type { ModelLoadError } from '../core/errors.js';
 import type { FailedRecord, InferenceArgs, ModelUpdate } from '../core/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
-import { InferenceEngine, type EngineMode, type EngineOptions } from '../engine/InferenceEngine.js';
+import type { EngineMode } from '../engine/Emitter.js';
+import { InferenceEngine, type EngineOptions } from '../engine/InferenceEngine.js';
 import { defaultMetricsRegistry, type MetricsRegistry } from '../metrics/MetricsRegistry.js';
 import { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import { ModelHandler } from '../models/ModelHandler.js';

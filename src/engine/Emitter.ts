@@ -1,0 +1,67 @@
+import type { Subscriber } from 'rxjs';
+import { left, right } from 'fp-ts/lib/Either.js';
+import { Failed } from './Failed.js';
+import { ReorderBuffer } from './ReorderBuffer.js';
+
+/** Several outputs of one element (a `withNoBatching` element is a whole batch). */
+export class Many {
+  constructor(readonly values: readonly unknown[]) {}
+}
+
+/** How failures leave the engine: as the stream's error (plain `runInference`) or as `Left` values. */
+export type EngineMode = 'throw' | 'either';
+
+/**
+ * The output side of the engine: puts each element's outcome (an output, several outputs, or a `Failed`) in input
+ * order when asked to, and delivers it as a plain value or an `Either`. In `'throw'` mode a failure is handed to
+ * `fail` (which errors the stream) when its turn comes, so every earlier result is delivered first.
+ */
+export class Emitter {
+  private readonly reorder: ReorderBuffer<unknown> | undefined;
+  private readonly either: boolean;
+
+  constructor(
+    mode: EngineMode,
+    ordered: boolean,
+    private readonly subscriber: Subscriber<unknown>,
+    private readonly fail: (error: Error) => void,
+  ) {
+    this.either = mode === 'either';
+    this.reorder = ordered ? new ReorderBuffer<unknown>((entry) => this.emit(entry)) : undefined;
+  }
+
+  /** Outcomes waiting for an earlier element. */
+  get waiting(): number {
+    return this.reorder?.size ?? 0;
+  }
+
+  /** Element `seq` is done: deliver its outcome now or when its turn comes. */
+  settle(seq: number, entry: unknown): void {
+    if (this.subscriber.closed) return;
+    if (this.reorder === undefined) this.emit(entry);
+    else this.reorder.offer(seq, entry);
+  }
+
+  clear(): void {
+    this.reorder?.clear();
+  }
+
+  private emit(entry: unknown): void {
+    if (entry instanceof Many) {
+      for (const value of entry.values) this.emitOne(value);
+    } else {
+      this.emitOne(entry);
+    }
+  }
+
+  private emitOne(entry: unknown): void {
+    const subscriber = this.subscriber;
+    if (subscriber.closed) return;
+    if (entry instanceof Failed) {
+      if (this.either) subscriber.next(left(entry.record));
+      else this.fail(entry.record.error);
+    } else {
+      subscriber.next(this.either ? right(entry) : entry);
+    }
+  }
+}
