@@ -37,7 +37,7 @@ export interface PredictOptions {
   readonly timeoutMs?: number;
   /** `--max-in-flight`: records read but not yet written before reading pauses. */
   readonly maxInFlight: number;
-  /** `--max-line-length`: longer lines are dead letters, unparsed. */
+  /** `--max-line-length`: longer lines (UTF-8 bytes) are dead letters, cut as they are read, never parsed. */
   readonly maxLineLength: number;
   /** `--max-raw-length`: characters of a line kept in its dead letter. */
   readonly maxRawLength: number;

@@ -15,7 +15,7 @@ export interface DeadLetter {
   readonly reason: string;
   /** The input line, cut at `maxRawLength` characters. */
   readonly raw: string | null;
-  /** The line's full length in characters. */
+  /** The line's full size in bytes (UTF-8). */
   readonly rawLength: number | null;
   /** Whether `raw` was cut. */
   readonly truncated: boolean;
@@ -43,8 +43,8 @@ export function formatDeadLetter(
     error: name,
     reason: message,
     raw: text === undefined ? null : text.length > maxRawLength ? text.slice(0, maxRawLength) : text,
-    rawLength: text === undefined ? null : text.length,
-    truncated: text !== undefined && text.length > maxRawLength,
+    rawLength: text === undefined ? null : (record?.tooLong ?? Buffer.byteLength(text)),
+    truncated: text !== undefined && (text.length > maxRawLength || record?.tooLong !== undefined),
   };
   return JSON.stringify(letter);
 }

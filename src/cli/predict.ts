@@ -279,5 +279,13 @@ async function prepare(options: PredictOptions, io: CliIO, log: (text: string) =
       : new Sink(await openOutput(options.deadLetter, '--dead-letter'), true);
   const showProgress = options.progress && !options.quiet;
   const total = showProgress && fromFile && input.isFile ? await countLines(options.input!) : undefined;
-  return { source: new LineSource(input.stream), output, deadLetter, operator, parser, total, registry };
+  return {
+    source: new LineSource(input.stream, options.maxLineLength),
+    output,
+    deadLetter,
+    operator,
+    parser,
+    total,
+    registry,
+  };
 }

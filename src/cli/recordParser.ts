@@ -9,6 +9,8 @@ export interface LineRecord {
   readonly line: number;
   /** The line as read (without its line break). */
   readonly text: string;
+  /** Size in bytes of the full line when it was cut for being over `--max-line-length`. */
+  readonly tooLong?: number;
   /** The `--id-field` value, once parsed. */
   id?: unknown;
 }
@@ -17,7 +19,7 @@ export interface LineRecord {
 export interface RecordParserConfig {
   readonly mapping: InputMapping;
   readonly runtime: ModelRuntime;
-  /** Longer lines fail without being parsed. */
+  /** Longer lines (in UTF-8 bytes) fail without being parsed. */
   readonly maxLineLength: number;
   /** Field copied into every output and dead-letter record as `id`. */
   readonly idField: string | undefined;
@@ -54,9 +56,11 @@ export function createRecordParser({ mapping, runtime, maxLineLength, idField }:
   const single = mapping.inputs.length === 1;
   const parse = (record: LineRecord): CliExample => {
     const { text } = record;
-    if (text.length > maxLineLength) {
+    // The LineSource cuts over-long lines and records their size; a line given here whole is measured.
+    const bytes = record.tooLong ?? (text.length > maxLineLength / 3 ? Buffer.byteLength(text) : text.length);
+    if (bytes > maxLineLength) {
       throw new InvalidExampleError(
-        `line too long: ${text.length} characters, over the limit of ${maxLineLength} (--max-line-length).`,
+        `line too long: ${bytes} bytes, over the limit of ${maxLineLength} (--max-line-length).`,
         undefined,
         undefined,
       );

@@ -96,7 +96,12 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
     .option('--concurrent <n>', 'batches in flight at once', integer(1), 1)
     .option('--timeout-ms <ms>', 'fail a batch (its records become dead letters) after this long', positive)
     .option('--max-in-flight <n>', 'records read but not yet written before reading pauses', integer(1), 8192)
-    .option('--max-line-length <chars>', 'longer lines are dead letters, not parsed', integer(1), 8 * 1024 * 1024)
+    .option(
+      '--max-line-length <bytes>',
+      'longer lines are dead letters, cut as they are read, never parsed',
+      integer(1),
+      8 * 1024 * 1024,
+    )
     .option('--max-raw-length <chars>', 'characters of a line kept in its dead letter', integer(0), 1024)
     .option('--watch <glob>', 'model files to watch: a newer file replaces the model while the job runs')
     .option('--watch-interval-ms <ms>', 'time between polls of --watch', positive, 5000)

@@ -108,7 +108,7 @@ describe('rxjs-inference (the built binary)', () => {
         id: null,
         stage: 'preprocess',
         error: 'InvalidExampleError',
-        reason: `line too long: ${bad.oversized.length} characters, over the limit of 10000 (--max-line-length).`,
+        reason: `line too long: ${bad.oversized.length} bytes, over the limit of 10000 (--max-line-length).`,
         raw: bad.oversized.slice(0, 64),
         rawLength: bad.oversized.length,
         truncated: true,

@@ -185,7 +185,7 @@ describe('createRecordParser', () => {
     const parser = createRecordParser({ mapping, runtime: 'onnx', maxLineLength: 30, idField: 'id' });
     expect(() => parser.parse({ line: 1, text: '{"id": 1, ' })).toThrow(/^malformed JSON: /);
     expect(() => parser.parse({ line: 2, text: 'x'.repeat(31) })).toThrow(
-      'line too long: 31 characters, over the limit of 30 (--max-line-length).',
+      'line too long: 31 bytes, over the limit of 30 (--max-line-length).',
     );
     const record: { line: number; text: string; id?: unknown } = { line: 3, text: '{"id":"a","input":[1]}' };
     expect(() => parser.parse(record)).toThrow(/wrong shape/);

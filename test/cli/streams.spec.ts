@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { LineLengthLimiter, readCutLine } from '../../src/cli/LineLengthLimiter';
 import { LineSource } from '../../src/cli/LineSource';
 import { LineWriter } from '../../src/cli/LineWriter';
 import { countLines, openInput, openOutput } from '../../src/cli/openStreams';
@@ -64,6 +65,66 @@ describe('LineSource', () => {
     other.end('[1]\n');
     await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual([]);
+  });
+});
+
+describe('LineLengthLimiter', () => {
+  async function through(
+    chunks: string[],
+    maxBytes: number,
+  ): Promise<{ out: Buffer[]; lines: ReturnType<typeof readCutLine>[] }> {
+    const limiter = new LineLengthLimiter(maxBytes);
+    const out: Buffer[] = [];
+    limiter.on('data', (c: Buffer) => out.push(c));
+    const done = new Promise((r) => limiter.on('end', r));
+    for (const c of chunks) limiter.write(Buffer.from(c));
+    limiter.end();
+    await done;
+    const lines = Buffer.concat(out).toString().split('\n').map(readCutLine);
+    return { out, lines };
+  }
+
+  it('passes chunks without an over-long line through untouched', async () => {
+    const chunk = Buffer.from('abc\ndefg\n');
+    const limiter = new LineLengthLimiter(4);
+    const seen: Buffer[] = [];
+    limiter.on('data', (c: Buffer) => seen.push(c));
+    limiter.write(chunk);
+    await new Promise((r) => setImmediate(r));
+    expect(seen[0]).toBe(chunk);
+  });
+
+  it('keeps the first bytes of a long line, drops the rest as it streams by, and records the full size', async () => {
+    const { lines } = await through(['ab\n0123456', '789', '01234\ncd\n', 'x'.repeat(20)], 5);
+    expect(lines).toEqual([
+      { text: 'ab', tooLong: undefined },
+      { text: '01234', tooLong: 15 },
+      { text: 'cd', tooLong: undefined },
+      { text: 'xxxxx', tooLong: 20 },
+    ]);
+  });
+
+  it('bounds memory on a huge input without any line break', async () => {
+    const limiter = new LineLengthLimiter(10);
+    let bytes = 0;
+    limiter.on('data', (c: Buffer) => (bytes += c.length));
+    const done = new Promise((r) => limiter.on('end', r));
+    const block = Buffer.alloc(1024 * 1024, 'x');
+    for (let i = 0; i < 64; i++) limiter.write(block);
+    limiter.end();
+    await done;
+    expect(bytes).toBeLessThan(100);
+  });
+
+  it('feeds LineSource, which reports the cut line with its size', async () => {
+    const source = new LineSource(Readable.from(['[1]\n', 'y'.repeat(5000), '\n[2]\n']), 100);
+    const lines: LineRecord[] = [];
+    await new Promise<void>((resolve) => source.lines$.subscribe({ next: (l) => lines.push(l), complete: resolve }));
+    expect(lines).toEqual([
+      { line: 1, text: '[1]' },
+      { line: 2, text: 'y'.repeat(100), tooLong: 5000 },
+      { line: 3, text: '[2]' },
+    ]);
   });
 });
 
