@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -71,6 +71,65 @@ describe('TfjsModelHandler model loading (cpu backend)', () => {
     await expectWorks(handler(small.modelJson));
     await expectWorks(handler(join(dir, 'small')));
     await expectWorks(handler(pathToFileURL(small.modelJson).href));
+  });
+
+  it('reads sharded weight files (several groups and paths) and uint8-quantized weights', async () => {
+    const json = JSON.parse(await readFile(small.modelJson, 'utf8')) as {
+      weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+    };
+    const bin = new Uint8Array(await readFile(join(dir, 'small', 'weights.bin')));
+    const specs = json.weightsManifest[0]?.weights ?? [];
+    // Two groups: the first layer's weights (in two shard files) and the second's, in a sub-folder.
+    const firstBytes = (4 * 8 + 8) * 4;
+    const sharded = join(dir, 'sharded');
+    await mkdir(join(sharded, 'shards'), { recursive: true });
+    await writeFile(join(sharded, 'g1-1.bin'), bin.subarray(0, 100));
+    await writeFile(join(sharded, 'g1-2.bin'), bin.subarray(100, firstBytes));
+    await writeFile(join(sharded, 'shards', 'g2.bin'), bin.subarray(firstBytes));
+    const manifest = [
+      { paths: ['g1-1.bin', 'g1-2.bin'], weights: specs.slice(0, 2) },
+      { paths: ['shards/g2.bin'], weights: specs.slice(2) },
+    ];
+    await writeFile(join(sharded, 'model.json'), JSON.stringify({ ...json, weightsManifest: manifest }));
+    await expectWorks(handler(sharded));
+
+    // uint8 quantization: one byte per value, dequantized as min + q * scale by TensorFlow.js.
+    const floats = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4);
+    let offset = 0;
+    const quantizedSpecs = [];
+    const bytes: number[] = [];
+    const dequantized = new Float32Array(floats.length);
+    for (const spec of specs) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const values = floats.subarray(offset, offset + size);
+      const min = Math.min(...values);
+      const scale = (Math.max(...values) - min) / 255 || 1;
+      values.forEach((v, i) => {
+        const q = Math.round((v - min) / scale);
+        bytes.push(q);
+        dequantized[offset + i] = Math.fround(min + q * scale);
+      });
+      quantizedSpecs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
+      offset += size;
+    }
+    const quantized = join(dir, 'quantized');
+    await mkdir(quantized, { recursive: true });
+    await writeFile(join(quantized, 'weights.bin'), Uint8Array.from(bytes));
+    const quantizedManifest = [{ paths: ['weights.bin'], weights: quantizedSpecs }];
+    await writeFile(join(quantized, 'model.json'), JSON.stringify({ ...json, weightsManifest: quantizedManifest }));
+    const h = handler(quantized);
+    const model = await h.loadModel();
+    const [r] = await runBatch(h, model, [[0.1, -0.2, 0.3, 0.9]]);
+    h.releaseModel(model);
+    // Reference on the dequantized weights (layout: kernel 4x8, bias 8, kernel 8x3, bias 3).
+    const layer = (w: Float32Array, b: Float32Array, x: number[], units: number, relu: boolean): number[] =>
+      Array.from({ length: units }, (_, j) => {
+        const sum = x.reduce((acc, xi, i) => acc + xi * (w[i * units + j] as number), b[j] as number);
+        return relu ? Math.max(0, sum) : sum;
+      });
+    const h1 = layer(dequantized.subarray(0, 32), dequantized.subarray(32, 40), [0.1, -0.2, 0.3, 0.9], 8, true);
+    const out = layer(dequantized.subarray(40, 64), dequantized.subarray(64, 67), h1, 3, false);
+    expectClose(single(r?.inference).data, out);
   });
 
   it('loads an http(s) URL with TensorFlow.js own loader', async () => {
