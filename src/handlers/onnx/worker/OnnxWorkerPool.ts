@@ -231,7 +231,7 @@ export class OnnxWorkerPool {
       const { id, feeds, outputNames, runOptions, transfer } = job;
       slot.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions }, transfer);
     }
-    for (const slot of this.slots) if (slot.job === undefined) slot.worker.unref();
+    for (const slot of this.slots) if (slot.ready && slot.job === undefined) slot.worker.unref();
   }
 
   private settle(job: Job, settle: () => void): void {

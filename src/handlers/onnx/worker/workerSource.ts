@@ -33,7 +33,7 @@ const ready = (async () => {
 let chain = ready;
 parentPort.on('message', (message) => {
   if (message.type !== 'run') return;
-  chain = chain.then((ort) => (ort ? run(ort, message) : undefined));
+  chain = chain.then((ort) => (ort ? run(ort, message).then(() => ort) : undefined));
 });
 async function run(ort, { id, feeds, outputNames, runOptions }) {
   let results;

@@ -1,0 +1,220 @@
+import type { Worker } from 'node:worker_threads';
+import type { Tensor } from 'onnxruntime-node';
+import { BehaviorSubject, from, lastValueFrom, Subject, tap, toArray } from 'rxjs';
+import { InferenceError, InvalidExampleError, ModelLoadError } from '../../../src/core/errors';
+import type { ModelMetadata, PredictionResult } from '../../../src/core/types';
+import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
+import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
+import { OnnxWorkerModelHandler, type OnnxWorkerModel } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
+import { runInference } from '../../../src/operators/runInference';
+import { corruptModel, mlp, twoInputsTwoOutputs, type OnnxFixture } from '../../../scripts/fixtures/onnx';
+import { context, expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
+
+type Result = PredictionResult<OnnxExample, OnnxInference>;
+
+/** A worker handler that records the pools it loaded and when each worker thread exited. */
+function recorded(config: ConstructorParameters<typeof OnnxWorkerModelHandler>[0], onRun?: () => void) {
+  const handler = new OnnxWorkerModelHandler(config);
+  const models: OnnxWorkerModel[] = [];
+  const exited = new Set<Worker>();
+  const load = handler.loadModel.bind(handler);
+  jest.spyOn(handler, 'loadModel').mockImplementation(async (id?: string) => {
+    const model = await load(id);
+    models.push(model);
+    for (const worker of model.pool.workers) worker.once('exit', () => exited.add(worker));
+    const run = model.pool.run.bind(model.pool);
+    jest.spyOn(model.pool, 'run').mockImplementation((...args) => {
+      const result = run(...args);
+      onRun?.();
+      return result;
+    });
+    return model;
+  });
+  return { handler, models, exited };
+}
+
+const allExited = (model: OnnxWorkerModel, exited: ReadonlySet<Worker>) =>
+  model.pool.workers.every((worker) => exited.has(worker));
+
+function expectSameResults(fixture: OnnxFixture, actual: readonly Result[], expected: readonly Result[]): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((result, p) => {
+    expect(result.example).toBe(expected[p].example);
+    for (const name of fixture.outputNames) {
+      const pick = (r: Result) =>
+        (fixture.outputNames.length === 1 ? r.inference : (r.inference as Record<string, Tensor>)[name]) as Tensor;
+      const want = pick(expected[p]);
+      expectTensorClose(pick(result), {
+        type: want.type as 'float32',
+        data: want.data as Float32Array,
+        dims: want.dims,
+      });
+    }
+  });
+}
+
+describe('OnnxWorkerModelHandler through runInference', () => {
+  it('gives the inline handler’s results (1e-5), in order, for a batch-growing stream', async () => {
+    const fixture = mlp([16, 32, 8]);
+    const elements = fixture.sample(300, 3);
+    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 2 });
+    const inline = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const [viaWorkers, viaInline] = await Promise.all([
+      lastValueFrom(from(elements).pipe(runInference(handler, { metrics: false, concurrent: 2 }), toArray())),
+      lastValueFrom(from(elements).pipe(runInference(inline, { metrics: false }), toArray())),
+    ]);
+    expectSameResults(fixture, viaWorkers as Result[], viaInline as Result[]);
+    (viaWorkers as Result[]).forEach((r, p) =>
+      expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output),
+    );
+    // The stream completed: its pool was released and every worker thread has exited.
+    expect(models).toHaveLength(1);
+    expect(models[0].pool.size).toBe(2);
+    await until(() => allExited(models[0], exited));
+  });
+
+  it('splits every output of a multi-input, multi-output model like the inline handler', async () => {
+    const fixture = twoInputsTwoOutputs();
+    const elements = fixture.sample(20, 5);
+    const worker = new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: 1 });
+    const inline = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const viaWorker = await lastValueFrom(from(elements).pipe(runInference(worker, { metrics: false }), toArray()));
+    const viaInline = await lastValueFrom(from(elements).pipe(runInference(inline, { metrics: false }), toArray()));
+    expectSameResults(fixture, viaWorker as Result[], viaInline as Result[]);
+  });
+
+  it('fails a bad element with the same InvalidExampleError as the inline handler', async () => {
+    const fixture = mlp([16, 32, 8]);
+    const good = fixture.sample(3, 1);
+    const bad = [...good, { input: { data: new Float32Array(5), dims: [5] } }];
+    const fail = (handler: OnnxModelHandler | OnnxWorkerModelHandler) =>
+      rejection(lastValueFrom(from(bad).pipe(runInference(handler, { metrics: false, batch: { minBatchSize: 4 } }))));
+    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 });
+    const [viaWorker, viaInline] = [await fail(handler), await fail(new OnnxModelHandler({ modelUri: fixture.bytes }))];
+    expect(viaWorker).toBeInstanceOf(InvalidExampleError);
+    expect(viaWorker.message).toBe(viaInline.message);
+    expect(viaWorker.message).toMatch(/^Element \d+ of the batch, input `input`: expected dims \[16\] .* got \[5\]\.$/);
+    await until(() => allExited(models[0], exited));
+  });
+
+  it('releases the pool and its workers when unsubscribed while a batch runs', async () => {
+    const fixture = mlp([64, 256, 256, 8]);
+    const elements = fixture.sample(2000, 2);
+    const results: unknown[] = [];
+    const errors: unknown[] = [];
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    let unsubscribe = () => {};
+    // Unsubscribe while the first batch is running in the worker thread.
+    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () =>
+      setImmediate(() => unsubscribe()),
+    );
+    try {
+      const subscription = from(elements)
+        .pipe(runInference(handler, { metrics: false, batch: { minBatchSize: 500 } }))
+        .subscribe({ next: (r) => results.push(r), error: (e) => errors.push(e) });
+      unsubscribe = () => subscription.unsubscribe();
+      await until(() => models.length === 1 && allExited(models[0], exited));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+    expect(errors).toEqual([]);
+    expect(results).toEqual([]);
+    expect(models[0].pool.run).toHaveBeenCalledTimes(1);
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it('loads a refreshed model into a new pool and terminates the old one', async () => {
+    const [a, b] = [mlp([8, 16, 4], { seed: 1 }), mlp([8, 16, 4], { seed: 2 })];
+    const files = tempModels({ 'a.onnx': a.bytes, 'b.onnx': b.bytes });
+    try {
+      const { handler, models, exited } = recorded({ modelUri: files.path('a.onnx'), workers: 1 });
+      const metadata = new BehaviorSubject<ModelMetadata>({ modelId: files.path('a.onnx'), modelName: 'a' });
+      const elements = a.sample(2, 7);
+      const source = new Subject<OnnxExample>();
+      const done = lastValueFrom(
+        source.pipe(
+          runInference(handler, { metrics: false, modelMetadata: metadata }),
+          tap(() => metadata.next({ modelId: files.path('b.onnx'), modelName: 'b' })),
+          toArray(),
+        ),
+      );
+      source.next(elements[0]);
+      // Once b is loaded (and has had a moment to become current), the next element runs on it.
+      await until(() => models.length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      source.next(elements[1]);
+      source.complete();
+      const results = (await done) as Result[];
+      expect(results.map((r) => r.modelId)).toEqual([files.path('a.onnx'), files.path('b.onnx')]);
+      expectTensorClose(results[0].inference as Tensor, a.forward(elements[0]).output);
+      expectTensorClose(results[1].inference as Tensor, b.forward(elements[1]).output);
+      expect(models).toHaveLength(2);
+      await until(() => allExited(models[0], exited) && allExited(models[1], exited));
+    } finally {
+      files.cleanup();
+    }
+  });
+});
+
+describe('OnnxWorkerModelHandler directly', () => {
+  const fixture = mlp([16, 32, 8]);
+
+  it('replaces a worker that dies: its batch fails with a clear error, later batches run', async () => {
+    const handler = new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: 1 });
+    const model = await handler.loadModel();
+    try {
+      const elements = fixture.sample(4, 9);
+      const [worker] = model.pool.workers;
+      const running = handler.runInference(elements, model, context());
+      void worker.terminate();
+      const error = await rejection(running);
+      expect(error).toBeInstanceOf(InferenceError);
+      expect(error.message).toMatch(/ONNX Runtime failed on a batch of 4 .*worker thread running the batch died/);
+      expect(model.pool.workers[0]).not.toBe(worker);
+      const results = await handler.runInference(elements, model, context());
+      results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output));
+    } finally {
+      await handler.releaseModel(model);
+    }
+  });
+
+  it('drops a queued batch whose signal aborts, and rejects runs after release', async () => {
+    const handler = new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: 1 });
+    const model = await handler.loadModel();
+    const elements = fixture.sample(2, 4);
+    const first = handler.runInference(elements, model, context());
+    const abort = new AbortController();
+    const second = handler.runInference(elements, model, context('m', abort.signal));
+    abort.abort(new Error('gone'));
+    expect((await rejection(second)).message).toBe('gone');
+    expect(await first).toHaveLength(2);
+    await handler.releaseModel(model);
+    expect((await rejection(handler.runInference(elements, model, context()))).message).toMatch(/released/);
+  });
+
+  it('gives the inline ModelLoadError for a corrupt model and starts no worker', async () => {
+    const bytes = corruptModel();
+    const error = await rejection(new OnnxWorkerModelHandler({ modelUri: bytes }).loadModel());
+    const inline = await rejection(new OnnxModelHandler({ modelUri: bytes }).loadModel());
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect(error.message).toBe(inline.message);
+  });
+
+  it('validates `workers` at construction', () => {
+    expect(() => new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: 0 })).toThrow(
+      expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/`workers`/) }),
+    );
+    expect(() => new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: '2' as never })).toThrow(TypeError);
+    expect(new OnnxWorkerModelHandler({ modelUri: fixture.bytes }).batchConfig().batchKeyFn).toBeDefined();
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
