@@ -35,6 +35,7 @@ export type {
 export type { BatchElementsConfig, BatchKey } from './batching/BatchElementsConfig.js';
 export type { ModelLoadResult, InferenceResult, PreprocessFn, PostprocessFn } from './models/ModelHandler.js';
 export type { OnnxModelHandlerConfig } from './handlers/onnx/OnnxModelHandler.js';
+export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxInputInfo } from './handlers/onnx/onnxSession.js';
 export type {
   TensorLike,
@@ -78,6 +79,7 @@ export { watchFilePattern } from './operators/watchFilePattern.js';
 /* Handlers */
 export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
+export { OnnxWorkerModelHandler } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
 export { RemoteModelHandler } from './handlers/remote/RemoteModelHandler.js';
 export { AdaptiveThrottler } from './handlers/remote/AdaptiveThrottler.js';
 export { isRetryableError } from './handlers/remote/retryPolicy.js';

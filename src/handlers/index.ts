@@ -1,6 +1,7 @@
 /* Handlers */
 export { TfjsModelHandler } from './tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './onnx/OnnxModelHandler.js';
+export { OnnxWorkerModelHandler } from './onnx/worker/OnnxWorkerModelHandler.js';
 export { RemoteModelHandler } from './remote/RemoteModelHandler.js';
 export { AdaptiveThrottler } from './remote/AdaptiveThrottler.js';
 export { isRetryableError } from './remote/retryPolicy.js';
@@ -34,6 +35,7 @@ export type { KeyMhMapping, KeyedModelHandlerConfig } from '../models/KeyedModel
 export type { KeyedModelManager, KeyedModelGroup } from '../models/KeyedModelManager.js';
 export type { MaybeKeyedModelHandlerConfig } from '../models/MaybeKeyedModelHandler.js';
 export type { OnnxModelHandlerConfig } from './onnx/OnnxModelHandler.js';
+export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxInputInfo } from './onnx/onnxSession.js';
 export type {
   TensorLike,
