@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OUTPUT_FORMATS, type OutputFormat } from './formatOutput.js';
-import { predict, type CliIO } from './predict.js';
+import type { CliIO } from './CliIO.js';
+import { predict } from './predict.js';
 import type { PredictOptions } from './PredictOptions.js';
 import { EXIT_OK, EXIT_USAGE } from './UsageError.js';
 

@@ -159,6 +159,13 @@ describe('runCli (in-process)', () => {
     const noOutput = memoryIO();
     expect(await runCli(['predict', '-m', model, '--output-name', 'nope'], noOutput.io)).toBe(2);
     expect(noOutput.stderr()).toContain('--output-name `nope`: the model has no such output; its outputs: `output`.');
+    const batches = memoryIO();
+    expect(await runCli(['predict', '-m', model, '--min-batch-size', '50', '--max-batch-size', '10'], batches.io)).toBe(
+      2,
+    );
+    expect(batches.stderr()).toContain(
+      'invalid options: Expected `minBatchSize` (50) to be at most `maxBatchSize` (10).',
+    );
     const tfjsOption = memoryIO();
     expect(await runCli(['predict', '-m', model, '--backend', 'wasm'], tfjsOption.io)).toBe(2);
     expect(tfjsOption.stderr()).toContain('apply to TensorFlow.js models only');
@@ -227,6 +234,19 @@ describe('runCli (in-process)', () => {
     const results = jsonLines<{ line: number }>(written);
     expect(results).toHaveLength(total);
     expect(results[total - 1].line).toBe(total);
+  });
+
+  it('shows no progress when the output goes to the same terminal', async () => {
+    const { io, stderr } = memoryIO(true);
+    const running = runCli(['predict', '-m', model, '--progress-interval-ms', '5'], {
+      ...io,
+      stdout: Object.assign(io.stdout, { isTTY: true }),
+    });
+    io.stdin.write(JSON.stringify(rows[0]) + '\n');
+    await new Promise((r) => setTimeout(r, 50));
+    io.stdin.end();
+    expect(await running).toBe(0);
+    expect(stderr()).toMatch(/^rxjs-inference: done in/);
   });
 
   it('stops on interrupt (exit 130), keeping what was done', async () => {

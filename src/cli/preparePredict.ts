@@ -1,0 +1,128 @@
+import { basename, extname } from 'node:path';
+import { concat, of, type Observable } from 'rxjs';
+import { MetricsRegistry, type ModelMetadata, type PredictionResult } from '../index.js';
+import { runInference, watchFilePattern } from '../operators/index.js';
+import type { CliIO } from './CliIO.js';
+import { createOutputFormatter } from './formatOutput.js';
+import { createInputMapping } from './inputMapping.js';
+import { LineSource } from './LineSource.js';
+import { createHandler, loadModelSignature } from './loadModelSignature.js';
+import { countLines, openInput, openOutput } from './openStreams.js';
+import type { PredictOptions } from './PredictOptions.js';
+import { createRecordParser, type LineRecord } from './recordParser.js';
+import { Sink } from './Sink.js';
+import { UsageError } from './UsageError.js';
+
+/** Lines readline may still deliver after a pause (one 64 KB chunk of the shortest lines): queue slack. */
+const READ_AHEAD = 65536;
+
+/** A bar on a terminal, plain lines otherwise, or nothing. */
+export type ProgressMode = 'bar' | 'lines' | 'off';
+
+/** What the command's postprocess step makes of each result. */
+export interface CliResult {
+  readonly record: LineRecord | undefined;
+  readonly json: string;
+  readonly modelId: string | undefined;
+}
+
+/** The message of anything thrown. */
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Opens the streams, loads the model's signature and builds the operator: every usage or model error is thrown here. */
+export async function preparePredict(options: PredictOptions, io: CliIO, log: (text: string) => void) {
+  const fromFile = options.input !== undefined && options.input !== '-';
+  const input = fromFile ? await openInput(options.input!) : { stream: io.stdin, isFile: false };
+  const { handler, runtime } = await createHandler({ ...options, log, verbose: options.verbose });
+  const signature = await loadModelSignature(handler, runtime);
+  const mapping = createInputMapping(signature.inputs, options.inputFields, options.shapes);
+  if (options.outputName !== undefined && !signature.outputNames.includes(options.outputName)) {
+    throw new UsageError(
+      `--output-name \`${options.outputName}\`: the model has no such output; its outputs: ` +
+        `${signature.outputNames.map((n) => `\`${n}\``).join(', ')}.`,
+    );
+  }
+  const parser = createRecordParser({
+    mapping,
+    runtime,
+    maxLineLength: options.maxLineLength,
+    idField: options.idField,
+  });
+  const format = createOutputFormatter({
+    format: options.outputFormat,
+    outputNames: signature.outputNames,
+    outputName: options.outputName,
+    topK: options.topK,
+    softmax: options.softmax,
+    precision: options.precision,
+    includeModel: options.watch !== undefined,
+  });
+  const hasId = options.idField !== undefined;
+  const cliHandler = handler
+    .withPreprocessFn(parser.parse)
+    .withPostprocessFn((result: PredictionResult<unknown, unknown>): CliResult => {
+      const record = parser.recordOf(result.example);
+      const meta = { line: record?.line ?? 0, id: record?.id, hasId };
+      return { record, json: format(meta, result.inference, result.modelId), modelId: result.modelId };
+    });
+  const registry = new MetricsRegistry();
+  let modelMetadata: Observable<ModelMetadata> | undefined;
+  if (options.watch !== undefined) {
+    const first: ModelMetadata = { modelId: options.model, modelName: basename(options.model, extname(options.model)) };
+    const refreshes = watchFilePattern(options.watch, {
+      intervalMs: options.watchIntervalMs,
+      initial: 'none',
+      onError: (error) => log(`--watch: ${error.message} (polling goes on)`),
+    });
+    modelMetadata = concat(of(first), refreshes);
+  }
+  let operator: ReturnType<typeof runInference>;
+  try {
+    operator = runInference(cliHandler, {
+      metrics: registry,
+      concurrent: options.concurrent,
+      maxBufferedElements: options.maxInFlight + READ_AHEAD,
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(modelMetadata !== undefined && { modelMetadata }),
+      onModelLoadError: (error, update) =>
+        log(
+          `model refresh failed, still serving the previous model: ${'modelId' in update ? update.modelId : ''}: ${error.message}`,
+        ),
+      batch: {
+        ...(options.minBatchSize !== undefined && { minBatchSize: options.minBatchSize }),
+        ...(options.maxBatchSize !== undefined && { maxBatchSize: options.maxBatchSize }),
+        ...(options.maxBatchDurationMs !== undefined && { maxBatchDurationMs: options.maxBatchDurationMs }),
+      },
+    });
+  } catch (error) {
+    // The operator validates its configuration when it is created (e.g. a minimum batch size above the maximum).
+    throw new UsageError(`invalid options: ${message(error)}`);
+  }
+  const toStdout = options.output === undefined || options.output === '-';
+  const output = new Sink(toStdout ? io.stdout : await openOutput(options.output!, '--output'), !toStdout);
+  const deadLetter =
+    options.deadLetter === undefined
+      ? undefined
+      : new Sink(await openOutput(options.deadLetter, '--dead-letter'), true);
+  // No progress over output that goes to the same terminal: redrawing would garble it.
+  const terminalOutput = toStdout && (io.stdout as { isTTY?: boolean }).isTTY === true;
+  const progress: ProgressMode =
+    !options.progress || options.quiet || (terminalOutput && io.stderr.isTTY === true)
+      ? 'off'
+      : io.stderr.isTTY === true
+        ? 'bar'
+        : 'lines';
+  const total = progress !== 'off' && fromFile && input.isFile ? await countLines(options.input!) : undefined;
+  return {
+    progress,
+    source: new LineSource(input.stream, options.maxLineLength),
+    output,
+    deadLetter,
+    operator,
+    parser,
+    total,
+    registry,
+  };
+}
