@@ -1,0 +1,203 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { from, interval, lastValueFrom, map, Observable, take } from 'rxjs';
+import { mlp } from '../../scripts/fixtures/onnx';
+import type { Library } from '../lib';
+import type { BenchRow } from '../result';
+import { fmt, interleaved, median, percentile } from '../stats';
+
+const DIMS = [512, 1024, 1024, 10];
+
+/** Options shared by the scenarios. */
+export interface OnnxBenchOptions {
+  readonly lib: Library;
+  /** Elements per throughput measurement. */
+  readonly elements: number;
+  readonly reps: number;
+  readonly log: (line: string) => void;
+}
+
+/** Elements/s of `run(n)` over `n` elements. */
+async function rate(n: number, run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return (n / (performance.now() - start)) * 1000;
+}
+
+/** Counts what a stream emits; resolves at completion. */
+function drain(source: Observable<unknown>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    source.subscribe({ next: () => n++, error: reject, complete: () => resolve(n) });
+  });
+}
+
+/**
+ * P1, P3 and P4: the ONNX MLP 512→1024→1024→10 on the CPU, through `runInference` and through a raw `session.run`
+ * loop at its best fixed batch size, interleaved in one process.
+ */
+export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOptions): Promise<BenchRow[]> {
+  const fixture = mlp(DIMS);
+  const distinct = fixture.sample(256, 1).map((e) => e.input.data as Float32Array);
+  const elements = Array.from({ length: n }, (_, i) => distinct[i % distinct.length]);
+  const session = await ort.InferenceSession.create(fixture.bytes);
+
+  // The raw baseline in its best form: inputs stacked once per batch size, one `session.run` per batch, no split.
+  const stacked = (size: number) => {
+    const data = new Float32Array(size * DIMS[0]);
+    for (let p = 0; p < size; p++) data.set(distinct[p % distinct.length], p * DIMS[0]);
+    return new ort.Tensor('float32', data, [size, DIMS[0]]);
+  };
+  const raw = (size: number) => {
+    const input = stacked(size);
+    return () =>
+      rate(n, async () => {
+        for (let done = 0; done < n; done += size) await session.run({ input });
+      });
+  };
+  await raw(64)(); // warm-up
+  const scan: Record<number, number> = {};
+  for (const size of [32, 64, 128, 256, 512]) scan[size] = await raw(size)();
+  const best = Number(Object.entries(scan).sort((a, b) => b[1] - a[1])[0][0]);
+  log(
+    `  raw session.run scan: ${Object.entries(scan)
+      .map(([b, r]) => `${b}: ${fmt(r)}/s`)
+      .join(', ')} → best ${best}`,
+  );
+
+  const inline = new lib.OnnxModelHandler({ modelUri: fixture.bytes });
+  const worker = new lib.OnnxWorkerModelHandler({ modelUri: fixture.bytes });
+  const delays: Record<'inline' | 'worker', number[]> = { inline: [], worker: [] };
+  /** Runs `pipeline` while sampling event-loop delay; records the p99 (ms). */
+  const withDelay = async (into: number[], pipeline: () => Promise<unknown>) => {
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    try {
+      return await pipeline();
+    } finally {
+      histogram.disable();
+      into.push(histogram.percentile(99) / 1e6);
+    }
+  };
+  // A hot source: 256 elements per macrotask, as fast as the event loop turns (saturation without a synchronous burst).
+  const hot = () =>
+    new Observable<Float32Array>((subscriber) => {
+      let i = 0;
+      const tick = () => {
+        for (const end = Math.min(n, i + 256); i < end; i++) subscriber.next(elements[i]);
+        if (i < n) setImmediate(tick);
+        else subscriber.complete();
+      };
+      setImmediate(tick);
+    });
+  const values = await interleaved(
+    {
+      raw: raw(best),
+      inline: () => rate(n, () => withDelay(delays.inline, () => drain(from(elements).pipe(lib.runInference(inline))))),
+      hot: () => rate(n, () => drain(hot().pipe(lib.runInference(inline)))),
+      worker: () => rate(n, () => withDelay(delays.worker, () => drain(from(elements).pipe(lib.runInference(worker))))),
+    },
+    { reps },
+  );
+  const [rawRate, inlineRate, hotRate, workerRate] = [values.raw, values.inline, values.hot, values.worker].map(median);
+  const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+  log(
+    `  raw ${spread(values.raw)}, inline ${spread(values.inline)}, hot ${spread(values.hot)}, worker ${spread(values.worker)}`,
+  );
+
+  // P3, low load: one element every 10 ms; latency = result time − emission time. Baseline: one batch-1 raw call.
+  const one = new ort.Tensor('float32', distinct[0].slice(), [1, DIMS[0]]);
+  const single = async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const start = performance.now();
+      await session.run({ input: new ort.Tensor('float32', one.data as Float32Array, [1, DIMS[0]]) });
+      times.push(performance.now() - start);
+    }
+    return median(times);
+  };
+  const lowLoad = (handler: typeof inline | typeof worker) => async () => {
+    const latencies: number[] = [];
+    const started = new Map<Float32Array, number>();
+    const source = interval(10).pipe(
+      take(100),
+      map((i) => {
+        const x = distinct[i % distinct.length].slice();
+        started.set(x, performance.now());
+        return x;
+      }),
+    );
+    await lastValueFrom(
+      source.pipe(
+        lib.runInference(handler),
+        map((r) => latencies.push(performance.now() - started.get(r.example as Float32Array)!)),
+      ),
+    );
+    return percentile(latencies, 50);
+  };
+  const latency = await interleaved(
+    { single, inline: lowLoad(inline), worker: lowLoad(worker) },
+    { reps: Math.max(3, reps - 2) },
+  );
+  const [singleMs, lowMs, lowWorkerMs] = [latency.single, latency.inline, latency.worker].map(median);
+  await session.release();
+
+  const p99 = { inline: median(delays.inline), worker: median(delays.worker) };
+  const note = `median of ${reps}, ${fmt(n)} elements, interleaved`;
+  return [
+    row('P1', 'ONNX MLP, runInference (default config) vs raw session.run at best batch', inlineRate, rawRate, 0.95, {
+      unit: 'elements/s',
+      note: `${note}; raw best batch ${best}`,
+    }),
+    row('P3', 'low load (1 element / 10 ms): p50 latency vs one batch-1 raw call', lowMs, singleMs, 1.2, {
+      unit: 'ms',
+      atMost: true,
+      note: `100 elements per rep, median of ${latency.inline.length} reps`,
+    }),
+    row('P3', 'saturation (hot source, 256 elements / macrotask) vs P1 raw', hotRate, rawRate, 0.9, {
+      unit: 'elements/s',
+      note,
+    }),
+    {
+      id: 'P4',
+      name: 'event-loop delay p99 at saturation, OnnxWorkerModelHandler',
+      value: p99.worker,
+      unit: 'ms',
+      target: '≤ 10 ms',
+      pass: p99.worker <= 10,
+      note: `inline handler for comparison: p99 ${fmt(p99.inline, 1)} ms; monitorEventLoopDelay, resolution 1 ms`,
+    },
+    row('P4', 'worker mode throughput (2 workers, concurrent 1) vs P1 raw', workerRate, rawRate, undefined, {
+      unit: 'elements/s',
+      note: `${note}; no target: the price of a responsive event loop`,
+    }),
+    row('P4', 'worker mode low-load p50 latency vs one batch-1 raw call', lowWorkerMs, singleMs, undefined, {
+      unit: 'ms',
+      atMost: true,
+      note: 'no target: one thread hop each way',
+    }),
+  ];
+}
+
+/** A ratio row: value / baseline against a target (at least, or at most with `atMost`). */
+export function row(
+  id: string,
+  name: string,
+  value: number,
+  baseline: number,
+  target: number | undefined,
+  { unit, note, atMost = false }: { unit: string; note: string; atMost?: boolean },
+): BenchRow {
+  const ratio = value / baseline;
+  return {
+    id,
+    name,
+    value,
+    baseline,
+    ratio,
+    unit,
+    target: target === undefined ? '—' : `${atMost ? '≤' : '≥'} ${target}×`,
+    pass: target === undefined ? true : atMost ? ratio <= target : ratio >= target,
+    note,
+  };
+}
