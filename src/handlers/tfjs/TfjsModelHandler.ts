@@ -1,7 +1,7 @@
 import type { io } from '@tensorflow/tfjs';
 import { Observable } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
-import { describeValue } from '../../core/errors.js';
+import { InferenceError, describeValue } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
@@ -228,7 +228,15 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     const { tf } = model;
     // A model runs on the backend that holds its weights: tfjs refuses kernels whose inputs live on another backend
     // ("internal memory leak ... after running"). Another handler may have switched the process's backend since.
-    while (tf.getBackend() !== model.backend) await tf.setBackend(model.backend);
+    for (let attempt = 0; tf.getBackend() !== model.backend; attempt++) {
+      if (attempt === 3 || !(await tf.setBackend(model.backend))) {
+        throw new InferenceError(
+          `Cannot switch TensorFlow.js back to the '${model.backend}' backend that holds this model's weights ` +
+            `(the process's backend is '${tf.getBackend()}').`,
+          batch.length,
+        );
+      }
+    }
     // Validation and packing happen before any tensor exists: a bad element leaks nothing.
     const packed = packBatch(
       batch,

@@ -189,6 +189,12 @@ describe('TfjsModelHandler runtime loading', () => {
     const [ra] = await runBatch(wasmHandler, a, [[1, 2, 3, 4]]);
     expect(tf.getBackend()).toBe('wasm');
     expectClose(single(ra?.inference).data, single(rb?.inference).data);
+    // A backend that cannot be switched back to fails the batch instead of spinning.
+    const stuckTf = { getBackend: () => 'wasm', setBackend: jest.fn(async () => false) };
+    await expect(runBatch(cpuHandler, { ...b, tf: stuckTf as never }, [[1, 2, 3, 4]])).rejects.toThrow(
+      /Cannot switch TensorFlow.js back to the 'cpu' backend .* \(the process's backend is 'wasm'\)/,
+    );
+    expect(stuckTf.setBackend).toHaveBeenCalledTimes(1);
     for (const [h, m] of [
       [wasmHandler, a],
       [cpuHandler, b],
