@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { corruptModel, twoInputsTwoOutputs } from '../../scripts/fixtures/onnx';
+import { corruptModel, mlp, twoInputsTwoOutputs } from '../../scripts/fixtures/onnx';
 import { runCli } from '../../src/cli/runCli';
 import { CONTROL_CHARACTERS, featureRows, jsonLines, memoryIO, reference, writeMlp } from './cliFixtures';
 
@@ -285,6 +285,45 @@ describe('runCli (in-process)', () => {
     expect(second.model).toBe(v2.path);
     second.output.forEach((v, k) => expect(v).toBeCloseTo(reference(v2.fixture, rows[1])[k], 5));
     expect(stderr()).toBe('');
+  });
+});
+
+describe('runCli inference failures', () => {
+  it('dead-letters records the model rejects (stage inference), tied to their lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-infer-'));
+    try {
+      const rows = featureRows(3);
+      const first = writeMlp(dir, 'v1', 1);
+      utimesSync(first.path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+      const { io, stdout, stderr } = memoryIO();
+      const dead = join(dir, 'dead.jsonl');
+      const running = runCli(
+        ['predict', '-m', first.path, '--watch', join(dir, '*.onnx'), '--watch-interval-ms', '30', '-q'].concat([
+          '--dead-letter',
+          dead,
+          '--id-field',
+          'id',
+        ]),
+        io,
+      );
+      io.stdin.write(JSON.stringify({ id: 'a', features: rows[0] }) + '\n');
+      await waitFor(() => jsonLines(stdout()).length === 1);
+      // A refreshed model that takes 6 features instead of 8: the line is read with the first model's signature,
+      // so the new model rejects it in the batch.
+      writeFileSync(join(dir, 'v2.onnx'), mlp([6, 4], { name: 'v2' }).bytes);
+      await new Promise((r) => setTimeout(r, 400));
+      io.stdin.end([1, 2].map((i) => JSON.stringify({ id: `b${i}`, features: rows[i] })).join('\n'));
+      expect(await running).toBe(1);
+      expect(jsonLines(stdout())).toHaveLength(1);
+      expect(jsonLines(readFileSync(dead, 'utf8'))).toEqual([
+        expect.objectContaining({ line: 2, id: 'b1', stage: 'inference', error: 'InvalidExampleError' }),
+        expect.objectContaining({ line: 3, id: 'b2', stage: 'inference', error: 'InvalidExampleError' }),
+      ]);
+      expect(jsonLines<{ reason: string }>(readFileSync(dead, 'utf8'))[0].reason).toMatch(/input/);
+      expect(stderr()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
