@@ -32,7 +32,10 @@ export interface PredictOptions {
   readonly minBatchSize?: number;
   readonly maxBatchSize?: number;
   readonly maxBatchDurationMs?: number;
-  readonly concurrent: number;
+  /** `--concurrent`: batches in flight. @default `workers`, else 1 */
+  readonly concurrent?: number;
+  /** `--workers`: run an ONNX model in this many worker threads (`OnnxWorkerModelHandler`). */
+  readonly workers?: number;
   /** `--timeout-ms`: per batch. */
   readonly timeoutMs?: number;
   /** `--max-in-flight`: records read but not yet written before reading pauses. */

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import {
   OnnxModelHandler,
+  OnnxWorkerModelHandler,
   TfjsModelHandler,
   type ModelHandler,
   type OnnxModel,
@@ -29,6 +30,8 @@ export interface HandlerOptions {
   readonly modelType?: TfjsModelType;
   readonly backend?: TfjsBackendName;
   readonly device?: 'cpu' | 'gpu';
+  /** ONNX only: worker threads (`OnnxWorkerModelHandler`); inline when absent. */
+  readonly workers?: number;
   /** Where warnings and (verbose) information go. */
   readonly log: (message: string) => void;
   readonly verbose: boolean;
@@ -71,35 +74,37 @@ async function detectModelType(model: string): Promise<TfjsModelType> {
   return 'layers';
 }
 
-/** Creates the handler for the model: `OnnxModelHandler` or `TfjsModelHandler`. */
-export async function createHandler(
-  options: HandlerOptions,
-): Promise<{ handler: ModelHandler<any, any, any>; runtime: ModelRuntime }> {
+/** The handler that runs the model, and one to read its signature with (the same, or an inline one for workers). */
+export interface CreatedHandler {
+  readonly handler: ModelHandler<any, any, any>;
+  readonly probe: ModelHandler<any, any, any>;
+  readonly runtime: ModelRuntime;
+}
+
+/** Creates the handler for the model: `OnnxModelHandler` (`OnnxWorkerModelHandler` with workers) or `TfjsModelHandler`. */
+export async function createHandler(options: HandlerOptions): Promise<CreatedHandler> {
   const runtime = options.runtime ?? (await detectRuntime(options.model));
   if (runtime === 'onnx') {
     if (options.modelType !== undefined || options.backend !== undefined) {
       throw new UsageError('--model-type and --backend apply to TensorFlow.js models only.');
     }
-    return {
-      runtime,
-      handler: new OnnxModelHandler({
-        modelUri: options.model,
-        device: options.device ?? 'cpu',
-        onWarning: options.log,
-      }),
-    };
+    const config = { modelUri: options.model, device: options.device ?? 'cpu', onWarning: options.log } as const;
+    const inline = new OnnxModelHandler(config);
+    const handler =
+      options.workers === undefined ? inline : new OnnxWorkerModelHandler({ ...config, workers: options.workers });
+    return { runtime, handler, probe: inline };
   }
-  if (options.device !== undefined) throw new UsageError('--device applies to ONNX models only.');
+  if (options.device !== undefined || options.workers !== undefined) {
+    throw new UsageError('--device and --workers apply to ONNX models only.');
+  }
   const modelType = options.modelType ?? (await detectModelType(options.model));
-  return {
-    runtime,
-    handler: new TfjsModelHandler({
-      modelUri: options.model,
-      modelType,
-      ...(options.backend !== undefined && { backend: options.backend }),
-      logger: { info: (m: string) => (options.verbose ? options.log(m) : undefined), warn: options.log },
-    }),
-  };
+  const handler = new TfjsModelHandler({
+    modelUri: options.model,
+    modelType,
+    ...(options.backend !== undefined && { backend: options.backend }),
+    logger: { info: (m: string) => (options.verbose ? options.log(m) : undefined), warn: options.log },
+  });
+  return { runtime, handler, probe: handler };
 }
 
 function onnxSignature(model: OnnxModel): ModelSignature {

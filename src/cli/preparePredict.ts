@@ -35,8 +35,8 @@ export function message(error: unknown): string {
 export async function preparePredict(options: PredictOptions, io: CliIO, log: (text: string) => void) {
   const fromFile = options.input !== undefined && options.input !== '-';
   const input = fromFile ? await openInput(options.input!) : { stream: io.stdin, isFile: false };
-  const { handler, runtime } = await createHandler({ ...options, log, verbose: options.verbose });
-  const signature = await loadModelSignature(handler, runtime);
+  const { handler, probe, runtime } = await createHandler({ ...options, log, verbose: options.verbose });
+  const signature = await loadModelSignature(probe, runtime);
   const mapping = createInputMapping(signature.inputs, options.inputFields, options.shapes);
   if (options.outputName !== undefined && !signature.outputNames.includes(options.outputName)) {
     throw new UsageError(
@@ -82,7 +82,7 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
   try {
     operator = runInference(cliHandler, {
       metrics: registry,
-      concurrent: options.concurrent,
+      concurrent: options.concurrent ?? options.workers ?? 1,
       maxBufferedElements: options.maxInFlight + READ_AHEAD,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(modelMetadata !== undefined && { modelMetadata }),

@@ -94,7 +94,8 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
     .option('--max-batch-size <n>', 'largest batch', integer(1), 1024)
     .option('--min-batch-size <n>', 'smallest batch (default: 1)', integer(1))
     .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
-    .option('--concurrent <n>', 'batches in flight at once', integer(1), 1)
+    .option('--concurrent <n>', 'batches in flight at once (default: --workers, else 1)', integer(1))
+    .option('--workers <n>', 'ONNX: run the model in N worker threads (pair with --concurrent N)', integer(1))
     .option('--timeout-ms <ms>', 'fail a batch (its records become dead letters) after this long', positive)
     .option('--max-in-flight <n>', 'records read but not yet written before reading pauses', integer(1), 8192)
     .option(

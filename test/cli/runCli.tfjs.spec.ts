@@ -34,7 +34,7 @@ describe('runCli with a TensorFlow.js model', () => {
     mkdirSync(graphDir);
     writeFileSync(join(graphDir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: { node: [] } }));
     await expect(createHandler({ model: graphDir, device: 'gpu', log, verbose: false })).rejects.toThrow(
-      '--device applies to ONNX models only.',
+      '--device and --workers apply to ONNX models only.',
     );
   });
 
