@@ -35,6 +35,9 @@ export function message(error: unknown): string {
 export async function preparePredict(options: PredictOptions, io: CliIO, log: (text: string) => void) {
   const fromFile = options.input !== undefined && options.input !== '-';
   const input = fromFile ? await openInput(options.input!) : { stream: io.stdin, isFile: false };
+  if (!fromFile && (io.stdin as { isTTY?: boolean }).isTTY === true && !options.quiet) {
+    log('reading JSON lines from standard input (end with Ctrl-D; --input FILE to read a file)');
+  }
   const { handler, probe, runtime } = await createHandler({ ...options, log, verbose: options.verbose });
   const signature = await loadModelSignature(probe, runtime);
   const mapping = createInputMapping(signature.inputs, options.inputFields, options.shapes);

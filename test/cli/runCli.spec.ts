@@ -236,17 +236,20 @@ describe('runCli (in-process)', () => {
     expect(results[total - 1].line).toBe(total);
   });
 
-  it('shows no progress when the output goes to the same terminal', async () => {
+  it('shows no progress when the output goes to the same terminal, and says it reads a terminal', async () => {
     const { io, stderr } = memoryIO(true);
     const running = runCli(['predict', '-m', model, '--progress-interval-ms', '5'], {
       ...io,
+      stdin: Object.assign(io.stdin, { isTTY: true }),
       stdout: Object.assign(io.stdout, { isTTY: true }),
     });
     io.stdin.write(JSON.stringify(rows[0]) + '\n');
     await new Promise((r) => setTimeout(r, 50));
     io.stdin.end();
     expect(await running).toBe(0);
-    expect(stderr()).toMatch(/^rxjs-inference: done in/);
+    expect(stderr()).toMatch(
+      /^rxjs-inference: reading JSON lines from standard input \(end with Ctrl-D.*\nrxjs-inference: done in/,
+    );
   });
 
   it('stops on interrupt (exit 130), keeping what was done', async () => {
