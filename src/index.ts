@@ -1,4 +1,46 @@
+/* Operators */
+export { runInference } from './operators/runInference.js';
+export { withExceptionHandling } from './operators/withExceptionHandling.js';
+export { partitionFailures } from './operators/partitionFailures.js';
+export { batchElements } from './operators/batchElements.js';
+export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
+export { watchFilePattern } from './operators/watchFilePattern.js';
+
+/* Handlers */
+export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
+export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
+export { OnnxWorkerModelHandler } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export { RemoteModelHandler } from './handlers/remote/RemoteModelHandler.js';
+export { AdaptiveThrottler } from './handlers/remote/AdaptiveThrottler.js';
+export { isRetryableError } from './handlers/remote/retryPolicy.js';
+export { ModelHandler } from './models/ModelHandler.js';
+export { modelHandler } from './models/custom/modelHandler.js';
+export { KeyedModelHandler } from './models/KeyedModelHandler.js';
+export { MaybeKeyedModelHandler, isKeyedElement } from './models/MaybeKeyedModelHandler.js';
+
+/* Testing */
+export { FakeModelHandler } from './testing/FakeModelHandler.js';
+
+/* Metrics */
+export { MetricsRegistry, defaultMetricsRegistry } from './metrics/MetricsRegistry.js';
+export { RunInferenceMetrics } from './metrics/RunInferenceMetrics.js';
+export { exportToPrometheus } from './metrics/exportToPrometheus.js';
+
+/* Errors */
+export {
+  InferenceError,
+  ModelLoadError,
+  InvalidExampleError,
+  InferenceTimeoutError,
+  BufferOverflowError,
+  MissingRuntimeError,
+  ProcessingError,
+} from './core/errors.js';
+export { HttpError } from './handlers/remote/HttpError.js';
+export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';
+
 /* Types */
+export type { FakeModelHandlerConfig, FakeModel } from './testing/FakeModelHandler.js';
 export type { TfjsModelHandlerConfig, TfjsOutputMode, TfjsPrediction } from './handlers/tfjs/TfjsModelHandler.js';
 export type { TfjsModel, TfjsModelType } from './handlers/tfjs/TfjsModel.js';
 export type {
@@ -46,7 +88,6 @@ export type {
   OnnxInference,
   OnnxTensor,
 } from './handlers/onnx/onnxTensors.js';
-
 export type {
   RemoteModelHandlerConfig,
   RemoteRequestContext,
@@ -67,46 +108,8 @@ export type {
   HandlerInput,
   HandlerOutput,
 } from './operators/runInference.js';
-
-/* Operators */
-export { runInference } from './operators/runInference.js';
-export { withExceptionHandling } from './operators/withExceptionHandling.js';
-export { partitionFailures } from './operators/partitionFailures.js';
-export { batchElements } from './operators/batchElements.js';
-export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
-export { watchFilePattern } from './operators/watchFilePattern.js';
-
-/* Handlers */
-export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
-export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
-export { OnnxWorkerModelHandler } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
-export { RemoteModelHandler } from './handlers/remote/RemoteModelHandler.js';
-export { AdaptiveThrottler } from './handlers/remote/AdaptiveThrottler.js';
-export { isRetryableError } from './handlers/remote/retryPolicy.js';
-export { ModelHandler } from './models/ModelHandler.js';
-export { modelHandler } from './models/custom/modelHandler.js';
-export { KeyedModelHandler } from './models/KeyedModelHandler.js';
-export { MaybeKeyedModelHandler, isKeyedElement } from './models/MaybeKeyedModelHandler.js';
-
-/* Metrics */
-export { MetricsRegistry, defaultMetricsRegistry } from './metrics/MetricsRegistry.js';
 export type { MetricName, MetricKind, Metric, MetricsSnapshot, MetricListener } from './metrics/MetricsRegistry.js';
 export type { Counter } from './metrics/Counter.js';
 export type { Distribution, DistributionSnapshot } from './metrics/Distribution.js';
 export type { Gauge } from './metrics/Gauge.js';
-export { RunInferenceMetrics } from './metrics/RunInferenceMetrics.js';
-export { exportToPrometheus } from './metrics/exportToPrometheus.js';
 export type { ExportToPrometheusConfig, PrometheusExport, PromRegistryLike } from './metrics/exportToPrometheus.js';
-
-/* Errors */
-export {
-  InferenceError,
-  ModelLoadError,
-  InvalidExampleError,
-  InferenceTimeoutError,
-  BufferOverflowError,
-  MissingRuntimeError,
-  ProcessingError,
-} from './core/errors.js';
-export { HttpError } from './handlers/remote/HttpError.js';
-export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';

@@ -39,6 +39,7 @@ const ENTRY_NAMES: Record<string, string[]> = {
     'RemoteModelHandler',
     'InferenceError',
     'ModelLoadError',
+    'FakeModelHandler',
   ],
   'rxjs-inference/operators': [
     'runInference',
