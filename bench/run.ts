@@ -1,5 +1,5 @@
 // `npm run bench`: measures the figures of issue 8 and writes bench/results.md and bench/results.json.
-// Options: --only P1,P2,P5 (scenario groups: onnx = P1/P3/P4, overhead = P2/scaling, tfjs = P5), --quick (fewer
+// Run with `npm run bench` (builds first). Options: --only P1,P2,P5 (scenario groups: onnx = P1/P3/P4, overhead = P2/scaling, tfjs = P5), --quick (fewer
 // repetitions and elements, for a smoke run). BENCH_FROM=src benchmarks the TypeScript sources instead of dist/cjs.
 import { loadavg } from 'node:os';
 import { loadLibrary } from './lib';

@@ -1,8 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { from, interval, lastValueFrom, map, Observable, take } from 'rxjs';
+import { Subject } from 'rxjs';
 import { mlp } from '../../scripts/fixtures/onnx';
 import type { Library } from '../lib';
+import { pipeline } from '../pipeline';
 import type { BenchRow } from '../result';
 import { fmt, interleaved, median, percentile } from '../stats';
 
@@ -24,14 +25,6 @@ async function rate(n: number, run: () => Promise<unknown>): Promise<number> {
   return (n / (performance.now() - start)) * 1000;
 }
 
-/** Counts what a stream emits; resolves at completion. */
-function drain(source: Observable<unknown>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let n = 0;
-    source.subscribe({ next: () => n++, error: reject, complete: () => resolve(n) });
-  });
-}
-
 /**
  * P1, P3 and P4: the ONNX MLP 512→1024→1024→10 on the CPU, through `runInference` and through a raw `session.run`
  * loop at its best fixed batch size, interleaved in one process.
@@ -48,11 +41,12 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
     for (let p = 0; p < size; p++) data.set(distinct[p % distinct.length], p * DIMS[0]);
     return new ort.Tensor('float32', data, [size, DIMS[0]]);
   };
-  const raw = (size: number) => {
+  const oneThread = await ort.InferenceSession.create(fixture.bytes, { intraOpNumThreads: 1 });
+  const raw = (size: number, on = session) => {
     const input = stacked(size);
     return () =>
       rate(n, async () => {
-        for (let done = 0; done < n; done += size) await session.run({ input });
+        for (let done = 0; done < n; done += size) await on.run({ input });
       });
   };
   await raw(64)(); // warm-up
@@ -79,27 +73,25 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       into.push(histogram.percentile(99) / 1e6);
     }
   };
-  // A hot source: 256 elements per macrotask, as fast as the event loop turns (saturation without a synchronous burst).
-  const hot = () =>
-    new Observable<Float32Array>((subscriber) => {
-      let i = 0;
-      const tick = () => {
-        for (const end = Math.min(n, i + 256); i < end; i++) subscriber.next(elements[i]);
-        if (i < n) setImmediate(tick);
-        else subscriber.complete();
-      };
-      setImmediate(tick);
-    });
+  const inlinePipe = pipeline<Float32Array>(lib, inline);
+  const hotPipe = pipeline<Float32Array>(lib, inline);
+  const workerPipe = pipeline<Float32Array>(lib, worker);
+  const hotWorkerPipe = pipeline<Float32Array>(lib, worker);
   const values = await interleaved(
     {
       raw: raw(best),
-      inline: () => rate(n, () => withDelay(delays.inline, () => drain(from(elements).pipe(lib.runInference(inline))))),
-      hot: () => rate(n, () => drain(hot().pipe(lib.runInference(inline)))),
-      worker: () => rate(n, () => withDelay(delays.worker, () => drain(from(elements).pipe(lib.runInference(worker))))),
+      inline: () => rate(n, () => withDelay(delays.inline, () => inlinePipe.round(elements))),
+      // A hot source: 256 elements per macrotask, as fast as the event loop turns (saturation, no synchronous burst).
+      hot: () => rate(n, () => hotPipe.round(elements, 256)),
+      worker: () => rate(n, () => withDelay(delays.worker, () => workerPipe.round(elements))),
+      hotWorker: () => rate(n, () => hotWorkerPipe.round(elements, 256)),
+      rawOneThread: raw(best, oneThread),
     },
     { reps },
   );
+  for (const p of [inlinePipe, hotPipe, workerPipe, hotWorkerPipe]) p.close();
   const [rawRate, inlineRate, hotRate, workerRate] = [values.raw, values.inline, values.hot, values.worker].map(median);
+  const [hotWorkerRate, rawOneThreadRate] = [values.hotWorker, values.rawOneThread].map(median);
   const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   log(
     `  raw ${spread(values.raw)}, inline ${spread(values.inline)}, hot ${spread(values.hot)}, worker ${spread(values.worker)}`,
@@ -107,43 +99,52 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
 
   // P3, low load: one element every 10 ms; latency = result time − emission time. Baseline: one batch-1 raw call.
   const one = new ort.Tensor('float32', distinct[0].slice(), [1, DIMS[0]]);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+  // Baseline: one batch-1 call every 10 ms, as isolated as the pipeline's elements are (a call right after another
+  // one is 2–3× faster: warm threads and caches).
   const single = async () => {
     const times: number[] = [];
     for (let i = 0; i < 100; i++) {
+      await pause();
       const start = performance.now();
       await session.run({ input: new ort.Tensor('float32', one.data as Float32Array, [1, DIMS[0]]) });
       times.push(performance.now() - start);
     }
     return median(times);
   };
-  const lowLoad = (handler: typeof inline | typeof worker) => async () => {
+  const lowLoad = (handler: typeof inline | typeof worker) => {
+    const started = new Map<unknown, number>();
     const latencies: number[] = [];
-    const started = new Map<Float32Array, number>();
-    const source = interval(10).pipe(
-      take(100),
-      map((i) => {
-        const x = distinct[i % distinct.length].slice();
-        started.set(x, performance.now());
-        return x;
-      }),
-    );
-    await lastValueFrom(
-      source.pipe(
-        lib.runInference(handler),
-        map((r) => latencies.push(performance.now() - started.get(r.example as Float32Array)!)),
-      ),
-    );
-    return percentile(latencies, 50);
+    const input = new Subject<Float32Array>();
+    input.pipe(lib.runInference(handler)).subscribe((r) => latencies.push(performance.now() - started.get(r.example)!));
+    return {
+      close: () => input.complete(),
+      run: async () => {
+        latencies.length = 0;
+        for (let i = 0; i < 100; i++) {
+          await pause();
+          const x = distinct[i % distinct.length].slice();
+          started.set(x, performance.now());
+          input.next(x);
+        }
+        await pause();
+        return percentile(latencies, 50);
+      },
+    };
   };
+  const [lowInline, lowWorker] = [lowLoad(inline), lowLoad(worker)];
   const latency = await interleaved(
-    { single, inline: lowLoad(inline), worker: lowLoad(worker) },
+    { single, inline: lowInline.run, worker: lowWorker.run },
     { reps: Math.max(3, reps - 2) },
   );
   const [singleMs, lowMs, lowWorkerMs] = [latency.single, latency.inline, latency.worker].map(median);
+  lowInline.close();
+  lowWorker.close();
   await session.release();
+  await oneThread.release();
 
   const p99 = { inline: median(delays.inline), worker: median(delays.worker) };
-  const note = `median of ${reps}, ${fmt(n)} elements, interleaved`;
+  const note = `median of ${reps}, ${fmt(n)} elements per round into a long-lived pipeline (model loaded once, like the raw session), interleaved`;
   return [
     row('P1', 'ONNX MLP, runInference (default config) vs raw session.run at best batch', inlineRate, rawRate, 0.95, {
       unit: 'elements/s',
@@ -152,7 +153,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
     row('P3', 'low load (1 element / 10 ms): p50 latency vs one batch-1 raw call', lowMs, singleMs, 1.2, {
       unit: 'ms',
       atMost: true,
-      note: `100 elements per rep, median of ${latency.inline.length} reps`,
+      note: `100 elements per rep, 10 ms apart, long-lived pipeline; baseline: batch-1 session.run calls 10 ms apart; median of ${latency.inline.length} reps`,
     }),
     row('P3', 'saturation (hot source, 256 elements / macrotask) vs P1 raw', hotRate, rawRate, 0.9, {
       unit: 'elements/s',
@@ -171,6 +172,21 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       unit: 'elements/s',
       note: `${note}; no target: the price of a responsive event loop`,
     }),
+    row('P3', 'saturation (same hot source), OnnxWorkerModelHandler vs P1 raw', hotWorkerRate, rawRate, undefined, {
+      unit: 'elements/s',
+      note: `${note}; no target: the source keeps producing while the model runs in a worker`,
+    }),
+    row(
+      'P1',
+      'raw session.run, intraOpNumThreads 1 vs the default, at the same batch',
+      rawOneThreadRate,
+      rawRate,
+      undefined,
+      {
+        unit: 'elements/s',
+        note: `${note}; no target: explains the worker-mode figure (its sessions get cores / workers = 1 thread here)`,
+      },
+    ),
     row('P4', 'worker mode low-load p50 latency vs one batch-1 raw call', lowWorkerMs, singleMs, undefined, {
       unit: 'ms',
       atMost: true,
