@@ -5,11 +5,15 @@ import type { Library } from './lib';
  * A long-lived `runInference` pipeline fed through a Subject: the model is loaded once (by the warm-up round), as in
  * a service, so a round measures steady-state throughput, as the raw loop does (it excludes session creation too).
  */
-export function pipeline<T>(lib: Library, handler: Parameters<Library['runInference']>[0]) {
+export function pipeline<T>(
+  lib: Library,
+  handler: Parameters<Library['runInference']>[0],
+  config?: Parameters<Library['runInference']>[1],
+) {
   const input = new Subject<T>();
   let pending: { left: number; resolve: () => void; reject: (e: unknown) => void } | undefined;
   const results: unknown[] = [];
-  input.pipe(lib.runInference(handler)).subscribe({
+  input.pipe(lib.runInference(handler, config)).subscribe({
     next: (result) => {
       results.push(result);
       if (pending !== undefined && --pending.left === 0) pending.resolve();

@@ -77,6 +77,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const hotPipe = pipeline<Float32Array>(lib, inline);
   const workerPipe = pipeline<Float32Array>(lib, worker);
   const hotWorkerPipe = pipeline<Float32Array>(lib, worker);
+  const cappedPipe = pipeline<Float32Array>(lib, inline, { batch: { maxBatchSize: best } });
   const values = await interleaved(
     {
       raw: raw(best),
@@ -86,12 +87,15 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       worker: () => rate(n, () => withDelay(delays.worker, () => workerPipe.round(elements))),
       hotWorker: () => rate(n, () => hotWorkerPipe.round(elements, 256)),
       rawOneThread: raw(best, oneThread),
+      capped: () => rate(n, () => cappedPipe.round(elements)),
     },
     { reps },
   );
-  for (const p of [inlinePipe, hotPipe, workerPipe, hotWorkerPipe]) p.close();
+  for (const p of [inlinePipe, hotPipe, workerPipe, hotWorkerPipe, cappedPipe]) p.close();
   const [rawRate, inlineRate, hotRate, workerRate] = [values.raw, values.inline, values.hot, values.worker].map(median);
-  const [hotWorkerRate, rawOneThreadRate] = [values.hotWorker, values.rawOneThread].map(median);
+  const [hotWorkerRate, rawOneThreadRate, cappedRate] = [values.hotWorker, values.rawOneThread, values.capped].map(
+    median,
+  );
   const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   log(
     `  raw ${spread(values.raw)}, inline ${spread(values.inline)}, hot ${spread(values.hot)}, worker ${spread(values.worker)}`,
@@ -175,6 +179,10 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
     row('P3', 'saturation (same hot source), OnnxWorkerModelHandler vs P1 raw', hotWorkerRate, rawRate, undefined, {
       unit: 'elements/s',
       note: `${note}; no target: the source keeps producing while the model runs in a worker`,
+    }),
+    row('P1', 'runInference with batch.maxBatchSize = the raw best batch vs raw', cappedRate, rawRate, undefined, {
+      unit: 'elements/s',
+      note: `${note}; no target: the default estimator grows batches to thousands, past ORT's best size`,
     }),
     row(
       'P1',
