@@ -78,6 +78,16 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const workerPipe = pipeline<Float32Array>(lib, worker);
   const hotWorkerPipe = pipeline<Float32Array>(lib, worker);
   const cappedPipe = pipeline<Float32Array>(lib, inline, { batch: { maxBatchSize: best } });
+  const worker2Pipe = pipeline<Float32Array>(lib, worker, { concurrent: 2 });
+  // The raw loop plus what any pipeline must do: stack the elements into a fresh buffer per batch.
+  const rawStacking = (size: number) => () =>
+    rate(n, async () => {
+      for (let done = 0; done < n; done += size) {
+        const data = new Float32Array(size * DIMS[0]);
+        for (let p = 0; p < size; p++) data.set(elements[done + p] ?? distinct[0], p * DIMS[0]);
+        await session.run({ input: new ort.Tensor('float32', data, [size, DIMS[0]]) });
+      }
+    });
   const values = await interleaved(
     {
       raw: raw(best),
@@ -88,14 +98,17 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       hotWorker: () => rate(n, () => hotWorkerPipe.round(elements, 256)),
       rawOneThread: raw(best, oneThread),
       capped: () => rate(n, () => cappedPipe.round(elements)),
+      worker2: () => rate(n, () => worker2Pipe.round(elements)),
+      rawStacking: rawStacking(best),
     },
     { reps },
   );
-  for (const p of [inlinePipe, hotPipe, workerPipe, hotWorkerPipe, cappedPipe]) p.close();
+  for (const p of [inlinePipe, hotPipe, workerPipe, hotWorkerPipe, cappedPipe, worker2Pipe]) p.close();
   const [rawRate, inlineRate, hotRate, workerRate] = [values.raw, values.inline, values.hot, values.worker].map(median);
   const [hotWorkerRate, rawOneThreadRate, cappedRate] = [values.hotWorker, values.rawOneThread, values.capped].map(
     median,
   );
+  const [worker2Rate, rawStackingRate] = [values.worker2, values.rawStacking].map(median);
   const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   log(
     `  raw ${spread(values.raw)}, inline ${spread(values.inline)}, hot ${spread(values.hot)}, worker ${spread(values.worker)}`,
@@ -180,6 +193,10 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       unit: 'elements/s',
       note: `${note}; no target: the source keeps producing while the model runs in a worker`,
     }),
+    row('P1', 'raw session.run + stacking into a fresh buffer per batch vs raw', rawStackingRate, rawRate, undefined, {
+      unit: 'elements/s',
+      note: `${note}; no target: the cost of materialising batch inputs, which runInference pays too`,
+    }),
     row('P1', 'runInference with batch.maxBatchSize = the raw best batch vs raw', cappedRate, rawRate, undefined, {
       unit: 'elements/s',
       note: `${note}; no target: the default estimator grows batches to thousands, past ORT's best size`,
@@ -195,6 +212,10 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
         note: `${note}; no target: explains the worker-mode figure (its sessions get cores / workers = 1 thread here)`,
       },
     ),
+    row('P4', 'worker mode throughput (2 workers, concurrent 2) vs P1 raw', worker2Rate, rawRate, undefined, {
+      unit: 'elements/s',
+      note: `${note}; no target`,
+    }),
     row('P4', 'worker mode low-load p50 latency vs one batch-1 raw call', lowWorkerMs, singleMs, undefined, {
       unit: 'ms',
       atMost: true,
