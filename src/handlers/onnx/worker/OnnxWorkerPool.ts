@@ -43,6 +43,8 @@ interface Slot {
   job: Job | undefined;
   /** The last uncaught error of this worker, for the message when it exits. */
   lastError: string | undefined;
+  /** Its thread has ended. */
+  exited: boolean;
 }
 
 const messageOf = (e: unknown) => {
@@ -62,7 +64,8 @@ const messageOf = (e: unknown) => {
  *   an `InferenceError` naming the cause, and is replaced by a fresh one that loads the model again.
  * - An aborted `signal` removes a queued batch, or drops the result of a running one (the native run itself cannot
  *   be interrupted).
- * - `release()` lets in-flight batches finish, rejects queued ones, then terminates every worker.
+ * - `release()` lets in-flight batches finish, rejects queued ones, then closes every worker: each releases its
+ *   session and its thread ends.
  * - Idle workers are `unref`'d: a pool never keeps the process alive on its own.
  */
 export class OnnxWorkerPool {
@@ -134,7 +137,7 @@ export class OnnxWorkerPool {
     });
   }
 
-  /** Waits for in-flight batches, rejects queued ones and terminates every worker. Idempotent. */
+  /** Waits for in-flight batches, rejects queued ones and closes every worker (session released, thread ended). */
   async release(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
@@ -145,16 +148,29 @@ export class OnnxWorkerPool {
     while (this.slots.some((slot) => slot.job !== undefined)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    // A graceful close: each worker releases its session, then its thread ends.
+    await Promise.all(this.slots.map((slot) => this.close(slot)));
+  }
+
+  private close(slot: Slot): Promise<void> {
+    if (slot.exited) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      slot.worker.once('exit', () => resolve());
+      slot.worker.ref();
+      slot.worker.postMessage({ type: 'close' });
+    });
   }
 
   private spawn(): Slot {
     const { ortPath, model, sessionOptions } = this.options;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, sessionOptions } });
-    const slot: Slot = { worker, ready: false, job: undefined, lastError: undefined };
+    const slot: Slot = { worker, ready: false, job: undefined, lastError: undefined, exited: false };
     worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on('error', (error) => (slot.lastError = messageOf(error)));
-    worker.on('exit', (code) => this.onExit(slot, code));
+    worker.on('exit', (code) => {
+      slot.exited = true;
+      this.onExit(slot, code);
+    });
     return slot;
   }
 

@@ -11,7 +11,8 @@
  * - out: `{ type: 'result', id, outputs: { name: { type, data, dims } } }`, output buffers transferred back (an output
  *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws.
  *
- * After the load it posts `{ type: 'ready' }`, or `{ type: 'loadError', message }`. Plain JavaScript (ES2020,
+ * After the load it posts `{ type: 'ready' }`, or `{ type: 'loadError', message }`. `{ type: 'close' }` releases the
+ * session after the runs already queued and lets the thread end. Plain JavaScript (ES2020,
  * CommonJS `require`): it is not compiled.
  */
 export const WORKER_SOURCE = `'use strict';
@@ -32,8 +33,14 @@ const ready = (async () => {
 // Messages are handled strictly one after the other: session.run blocks this thread anyway.
 let chain = ready;
 parentPort.on('message', (message) => {
-  if (message.type !== 'run') return;
-  chain = chain.then((ort) => (ort ? run(ort, message).then(() => ort) : undefined));
+  if (message.type === 'run') chain = chain.then((ort) => (ort ? run(ort, message).then(() => ort) : undefined));
+  // Release the session before the thread ends, rather than leaving it to the teardown of the thread's environment.
+  if (message.type === 'close') {
+    chain = chain.then(async () => {
+      if (session) await session.release().catch(() => undefined);
+      parentPort.close();
+    });
+  }
 });
 async function run(ort, { id, feeds, outputNames, runOptions }) {
   let results;
