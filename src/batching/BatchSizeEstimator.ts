@@ -69,6 +69,11 @@ export class BatchSizeEstimator {
   private readonly random: () => number;
   /** Recorded `[size, elapsedMs]` points, oldest first. */
   private readonly data: Array<[size: number, elapsedMs: number]> = [];
+  /**
+   * The target before jitter, from the regression over `data`: computed once per `recordTime` rather than on every
+   * `nextBatchSize` (sorting the history took 12–17 µs, paid per element at low load, where every batch is one).
+   */
+  private target: number | undefined;
 
   /**
    * @param config Only the estimator's fields are used (`minBatchSize`, `maxBatchSize`, the three targets,
@@ -101,6 +106,7 @@ export class BatchSizeEstimator {
     checkNumber('elapsedMs', elapsedMs, { min: 0 });
     this.data.push([batchSize, elapsedMs]);
     if (this.data.length >= MAX_DATA_POINTS) this.thinData();
+    this.target = undefined;
   }
 
   /**
@@ -116,6 +122,18 @@ export class BatchSizeEstimator {
     // Force some variety so there are distinct batch sizes for the regression below.
     if (data.length < 2) return Math.trunc(Math.max(Math.min(max, min * MAX_GROWTH_FACTOR), min + 1));
 
+    let target = (this.target ??= this.regressionTarget());
+    const cap = Math.min(data[data.length - 1][0] * MAX_GROWTH_FACTOR, max);
+    // Alternate a +1 jitter so the size does not get stuck (at the minimum especially), which would stop the
+    // regression from extrapolating; then smear the samples across a range centred on the target.
+    const jitter = data.length % 2;
+    if (data.length > 10) target += Math.trunc(target * this.variance * 2 * (this.random() - 0.5));
+    return Math.trunc(Math.max(min + jitter, Math.min(target, cap)));
+  }
+
+  /** The target batch size from the regression over the recorded points, before jitter and the growth cap. */
+  private regressionTarget(): number {
+    const data = this.data;
     // The top quantile tends to be noisy and has an outsized influence on the regression: with enough data, drop it.
     const sorted = data.slice().sort((p, q) => p[0] - q[0] || p[1] - q[1]);
     const trimmed = sorted.slice(0, Math.max(20, Math.floor((data.length * 4) / 5)));
@@ -127,9 +145,7 @@ export class BatchSizeEstimator {
     a = Math.max(a, 1e-10);
     b = Math.max(b, 1e-20);
 
-    const lastBatchSize = data[data.length - 1][0];
-    const cap = Math.min(lastBatchSize * MAX_GROWTH_FACTOR, max);
-    let target = max;
+    let target = this.maxBatchSize;
     if (this.targetBatchDurationIncludingFixedCostMs !== undefined) {
       // Solution to a + b·x = T.
       target = Math.min(target, (this.targetBatchDurationIncludingFixedCostMs - a) / b);
@@ -142,11 +158,7 @@ export class BatchSizeEstimator {
       // Solution to a / (a + b·x) = o.
       target = Math.min(target, (a / b) * (1 / this.targetBatchOverhead - 1));
     }
-    // Alternate a +1 jitter so the size does not get stuck (at the minimum especially), which would stop the
-    // regression from extrapolating; then smear the samples across a range centred on the target.
-    const jitter = data.length % 2;
-    if (data.length > 10) target += Math.trunc(target * this.variance * 2 * (this.random() - 0.5));
-    return Math.trunc(Math.max(min + jitter, Math.min(target, cap)));
+    return target;
   }
 
   /** Beam's `_thin_data`: drop two random points (one from the oldest quarter), keeping the parity of the count. */
