@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
-import { describeValue, InferenceError, ModelLoadError } from '../../core/errors.js';
+import { describeValue, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
-import { checkNoNaN, checkSameShapes, packRun, readExample } from './packBatch.js';
 import { onnxBatchKey } from './onnxBatchKey.js';
 import {
   createSession,
@@ -17,7 +16,7 @@ import {
   type OrtModule,
 } from './onnxSession.js';
 import type { OnnxExample, OnnxInference } from './onnxTensors.js';
-import { splitRun } from './splitOutputs.js';
+import { runOnnxBatch } from './runOnnxBatch.js';
 
 /** Configuration of an `OnnxModelHandler`. */
 export interface OnnxModelHandlerConfig {
@@ -196,41 +195,12 @@ export class OnnxModelHandler<
   }
 
   /** Stacks the batch, runs it (in runs of the fixed batch size, if any) and splits every output per element. */
-  async runInference(
-    batch: readonly E[],
-    model: OnnxModel,
-    context: InferenceContext,
-  ): Promise<PredictionResult<E, I>[]> {
-    if (batch.length === 0) return [];
-    const { inputs, outputNames, ort, session } = model;
-    const elements = batch.map((example, position) => readExample(example, inputs, position));
-    checkSameShapes(elements, inputs);
-    if (this.config.rejectNaN) checkNoNaN(elements, inputs);
-    const runSize = model.fixedBatchSize ?? batch.length;
-    const shares: Tensor[][] = outputNames.map(() => []);
-    for (let start = 0; start < batch.length; start += runSize) {
-      context.signal.throwIfAborted();
-      const end = Math.min(batch.length, start + runSize);
-      const feeds = packRun(ort, elements, inputs, start, end, runSize);
-      let results: InferenceSession.ReturnType;
-      try {
-        results = this.config.runOptions
-          ? await session.run(feeds, outputNames, this.config.runOptions)
-          : await session.run(feeds, outputNames);
-      } catch (error) {
-        throw new InferenceError(
-          `ONNX Runtime failed on a batch of ${batch.length} (rows ${start}–${end - 1}) of \`${model.source}\`: ` +
-            errorMessage(error),
-          batch.length,
-          { cause: error },
-        );
-      }
-      splitRun(ort, results, outputNames, runSize, end - start, shares);
-    }
-    const single = outputNames.length === 1;
-    return batch.map((example, p) => {
-      const inference = single ? shares[0][p] : Object.fromEntries(outputNames.map((name, k) => [name, shares[k][p]]));
-      return { example, inference: inference as I, modelId: context.modelId };
+  runInference(batch: readonly E[], model: OnnxModel, context: InferenceContext): Promise<PredictionResult<E, I>[]> {
+    const { session, outputNames } = model;
+    const { runOptions } = this.config;
+    return runOnnxBatch<E, I>(batch, model, context, this.config.rejectNaN, {
+      run: (feeds) => (runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames)),
+      isRunFailure: () => true,
     });
   }
 

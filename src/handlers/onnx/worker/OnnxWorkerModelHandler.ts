@@ -3,15 +3,14 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../../batching/BatchElementsConfig.js';
-import { InferenceError, MissingRuntimeError } from '../../../core/errors.js';
+import { MissingRuntimeError } from '../../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../../core/types.js';
 import { checkNumber } from '../../../core/validate.js';
 import { ModelHandler } from '../../../models/ModelHandler.js';
 import { OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
-import { checkNoNaN, checkSameShapes, packRun, readExample } from '../packBatch.js';
 import type { OnnxInputInfo, OrtModule } from '../onnxSession.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
-import { splitRun } from '../splitOutputs.js';
+import { runOnnxBatch } from '../runOnnxBatch.js';
 import { OnnxWorkerPool, WorkerRunError, type WireTensor } from './OnnxWorkerPool.js';
 
 /** Configuration of an `OnnxWorkerModelHandler`: the `OnnxModelHandler`'s, plus the pool size. */
@@ -120,50 +119,30 @@ export class OnnxWorkerModelHandler<
   }
 
   /** Checks and stacks the batch, runs it on a worker (in runs of the fixed batch size, if any), splits the outputs. */
-  async runInference(
+  runInference(
     batch: readonly E[],
     model: OnnxWorkerModel,
     context: InferenceContext,
   ): Promise<PredictionResult<E, I>[]> {
-    if (batch.length === 0) return [];
-    const { inputs, outputNames, ort, pool } = model;
-    const elements = batch.map((example, position) => readExample(example, inputs, position));
-    checkSameShapes(elements, inputs);
-    if (this.config.rejectNaN) checkNoNaN(elements, inputs);
-    const runSize = model.fixedBatchSize ?? batch.length;
-    const shares: Tensor[][] = outputNames.map(() => []);
-    for (let start = 0; start < batch.length; start += runSize) {
-      context.signal.throwIfAborted();
-      const end = Math.min(batch.length, start + runSize);
-      const packed = packRun(ort, elements, inputs, start, end, runSize);
-      const feeds: Record<string, WireTensor> = {};
-      for (const name of Object.keys(packed)) {
-        const { type, data, dims } = packed[name];
-        feeds[name] = { type, data: data as WireTensor['data'], dims };
-      }
-      let outputs: Record<string, WireTensor>;
-      try {
-        outputs = await pool.run(feeds, outputNames, this.config.runOptions, context.signal);
-      } catch (error) {
-        if (!(error instanceof WorkerRunError)) throw error;
-        throw new InferenceError(
-          `ONNX Runtime failed on a batch of ${batch.length} (rows ${start}–${end - 1}) of \`${model.source}\`: ` +
-            error.message,
-          batch.length,
-          { cause: error },
-        );
-      }
-      const results: Record<string, Tensor> = {};
-      for (const name of Object.keys(outputs)) {
-        const { type, data, dims } = outputs[name];
-        results[name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
-      }
-      splitRun(ort, results as InferenceSession.ReturnType, outputNames, runSize, end - start, shares);
-    }
-    const single = outputNames.length === 1;
-    return batch.map((example, p) => {
-      const inference = single ? shares[0][p] : Object.fromEntries(outputNames.map((name, k) => [name, shares[k][p]]));
-      return { example, inference: inference as I, modelId: context.modelId };
+    const { ort, pool, outputNames } = model;
+    return runOnnxBatch<E, I>(batch, model, context, this.config.rejectNaN ?? false, {
+      run: async (packed) => {
+        // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied.
+        const feeds: Record<string, WireTensor> = {};
+        for (const name of Object.keys(packed)) {
+          const { type, data, dims } = packed[name];
+          feeds[name] = { type, data: data as WireTensor['data'], dims };
+        }
+        const outputs = await pool.run(feeds, outputNames, this.config.runOptions, context.signal);
+        const results: Record<string, Tensor> = {};
+        for (const name of Object.keys(outputs)) {
+          const { type, data, dims } = outputs[name];
+          results[name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
+        }
+        return results as InferenceSession.ReturnType;
+      },
+      // A worker that died or an aborted batch is not onnxruntime failing on the data: kept as it is.
+      isRunFailure: (error) => error instanceof WorkerRunError,
     });
   }
 
