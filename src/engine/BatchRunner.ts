@@ -162,7 +162,7 @@ export class BatchRunner {
     const { onOutputs, onSuccess, metrics, noBatching, clock, handler } = this.options;
     const latency = clock() - started;
     if (metrics !== undefined) {
-      this.metricsFor(job.model, batch).recordBatch(batch.length, handler.getNumBytes(batch), latency);
+      this.metricsFor(job.model, batch).recordBatch(batch.length, byteSize(handler, batch), latency);
     }
     onSuccess(batch.length, latency);
     const modelId = job.model.id;
@@ -192,5 +192,14 @@ export class BatchRunner {
     const group = this.options.handler.metricsPrefixFor(batch);
     const prefix = (model.prefix ?? '') + (group ?? '');
     return prefix === '' ? metrics : metrics.withPrefix(prefix);
+  }
+}
+
+/** The handler's size of a batch for metrics; a failing `getNumBytes` override costs the metric (NaN is not recorded), not the batch. */
+function byteSize(handler: ModelHandler<any, any, any>, batch: readonly unknown[]): number {
+  try {
+    return handler.getNumBytes(batch);
+  } catch {
+    return NaN;
   }
 }

@@ -88,7 +88,12 @@ export class InferenceEngine {
       onFatal: (error) => this.fail(error),
       onLoadError: (error, update) => {
         options.metrics?.recordLoadFailure();
-        options.onModelLoadError?.(error, update);
+        try {
+          options.onModelLoadError?.(error, update);
+        } catch (thrown) {
+          // A throwing callback is a bug in the pipeline: it ends the stream rather than the process.
+          this.fail(thrown);
+        }
       },
       onLoaded: (latencyMs, byteSize, prefix) => {
         const metrics = prefix === undefined ? options.metrics : options.metrics?.withPrefix(prefix);

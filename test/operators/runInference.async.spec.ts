@@ -1,4 +1,5 @@
 import { from, Observable, of, Subject, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { type Either, isLeft } from 'fp-ts/lib/Either.js';
 import { BufferOverflowError, ModelLoadError } from '../../src/core/errors';
 import type { FailedRecord } from '../../src/core/types';
@@ -255,5 +256,33 @@ describe('partitionFailures', () => {
     ok$.subscribe({ error: (e: Error) => errors.push(`ok:${e.message}`) });
     failed$.subscribe({ error: (e: Error) => errors.push(`failed:${e.message}`) });
     expect(errors).toEqual(['ok:broken', 'failed:broken']);
+  });
+});
+
+describe('user callbacks that throw', () => {
+  it('ends the stream (not the process) when onModelLoadError throws', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const handler = new FakeModelHandler({ run: (x: string) => x, failLoad: (id) => id === 'bad', scheduler });
+    scheduler.run(({ cold, expectObservable }) => {
+      const metadata = cold('a-b', { a: { modelId: 'good', modelName: '' }, b: { modelId: 'bad', modelName: '' } });
+      const onModelLoadError = (): void => {
+        throw new Error('callback bug');
+      };
+      expectObservable(
+        cold('x---').pipe(
+          runInference(handler, { modelMetadata: metadata, scheduler, onModelLoadError, metrics: false }),
+        ),
+      ).toBe('x-#', { x: 'x' }, new Error('callback bug'));
+    });
+  });
+
+  it('keeps the batch when a getNumBytes override throws', async () => {
+    const handler = modelHandler({
+      runInference: (batch: readonly number[]) => batch,
+      getNumBytes: () => {
+        throw new Error('cannot size');
+      },
+    });
+    expect(await collect(from([1, 2]).pipe(runInference(handler)))).toEqual([1, 2]);
   });
 });
