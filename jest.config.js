@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: '<rootDir>/test/environment.js',
   globalSetup: '<rootDir>/test/globalSetup.js',
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   // Sources import siblings as `./x.js` (required by the ES-module build); Jest resolves them to `.ts`.
   moduleNameMapper: {
