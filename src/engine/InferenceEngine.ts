@@ -3,7 +3,7 @@ import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
 import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
-import { BufferOverflowError, type ModelLoadError } from '../core/errors.js';
+import { BufferOverflowError, describeValue, InvalidExampleError, type ModelLoadError } from '../core/errors.js';
 import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
@@ -168,6 +168,16 @@ export class InferenceEngine {
       );
       if (this.options.mode === 'throw') this.fail(error);
       else this.settle(seq, failure('inference', 0, value, error));
+      return;
+    }
+    if (this.noBatching && !(Array.isArray(value) && value.length > 0)) {
+      const error = new InvalidExampleError(
+        `Element ${seq} is ${Array.isArray(value) ? 'an empty batch' : `not a batch: ${describeValue(value)}`}; ` +
+          'with withNoBatching() every element must be a non-empty array of examples.',
+        undefined,
+        undefined,
+      );
+      this.settle(seq, failure('inference', 0, value, error));
       return;
     }
     const envelope: Envelope = { seq, input, value, at: this.options.clock() };

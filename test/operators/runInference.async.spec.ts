@@ -286,3 +286,22 @@ describe('user callbacks that throw', () => {
     expect(await collect(from([1, 2]).pipe(runInference(handler)))).toEqual([1, 2]);
   });
 });
+
+describe('withNoBatching input checks', () => {
+  it('fails an empty batch or a non-array element with a clear error, and goes on', async () => {
+    const results = await collect(
+      from([[1, 2], [], 'x' as unknown as number[], [3]]).pipe(
+        withExceptionHandling(runInference(double.withNoBatching())),
+      ),
+    );
+    expect(results.map((r) => (isLeft(r) ? r.left.error.message : r.right))).toEqual([
+      2,
+      4,
+      expect.stringMatching(
+        /Element 1 is an empty batch; with withNoBatching\(\) every element must be a non-empty array/,
+      ),
+      expect.stringMatching(/Element 2 is not a batch: `x` \(string\)/),
+      6,
+    ]);
+  });
+});
