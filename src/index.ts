@@ -78,7 +78,7 @@ export type { BatchElementsConfig, BatchKey } from './batching/BatchElementsConf
 export type { ModelLoadResult, InferenceResult, PreprocessFn, PostprocessFn } from './models/ModelHandler.js';
 export type { OnnxModelHandlerConfig } from './handlers/onnx/OnnxModelHandler.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
-export type { OnnxModel, OnnxInputInfo } from './handlers/onnx/onnxSession.js';
+export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './handlers/onnx/onnxSession.js';
 export type {
   TensorLike,
   OnnxTensorType,

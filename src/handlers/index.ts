@@ -36,7 +36,7 @@ export type { KeyedModelManager, KeyedModelGroup } from '../models/KeyedModelMan
 export type { MaybeKeyedModelHandlerConfig } from '../models/MaybeKeyedModelHandler.js';
 export type { OnnxModelHandlerConfig } from './onnx/OnnxModelHandler.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './onnx/worker/OnnxWorkerModelHandler.js';
-export type { OnnxModel, OnnxInputInfo } from './onnx/onnxSession.js';
+export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './onnx/onnxSession.js';
 export type {
   TensorLike,
   OnnxTensorType,

@@ -15,10 +15,8 @@ export interface OnnxInputInfo {
   readonly shape: readonly (number | string)[] | undefined;
 }
 
-/** A loaded ONNX model: the session and what the handler derived from its metadata. */
-export interface OnnxModel {
-  /** The onnxruntime session (released by `OnnxModelHandler.releaseModel`). */
-  readonly session: Ort.InferenceSession;
+/** What the handlers derive from a loaded model's metadata, wherever its sessions live. */
+export interface OnnxModelInfo {
   /** The path (or a label for bytes) it was loaded from. */
   readonly source: string;
   /** Inputs in graph order. */
@@ -29,8 +27,14 @@ export interface OnnxModel {
   readonly fixedBatchSize: number | undefined;
   /** Where it runs: `'cuda'` when the CUDA execution provider was registered, else `'cpu'`. */
   readonly device: 'cuda' | 'cpu';
-  /** The runtime module, to build tensors. */
+  /** The runtime module (of the main thread), to build tensors. */
   readonly ort: OrtModule;
+}
+
+/** A loaded ONNX model: the session and what the handler derived from its metadata. */
+export interface OnnxModel extends OnnxModelInfo {
+  /** The onnxruntime session (released by `OnnxModelHandler.releaseModel`). */
+  readonly session: Ort.InferenceSession;
 }
 
 /**

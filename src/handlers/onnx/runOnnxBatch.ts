@@ -2,17 +2,8 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { InferenceError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkNoNaN, checkSameShapes, packRun, readExample } from './packBatch.js';
-import { errorMessage, type OnnxInputInfo, type OrtModule } from './onnxSession.js';
+import { errorMessage, type OnnxModelInfo } from './onnxSession.js';
 import { splitRun } from './splitOutputs.js';
-
-/** What `runOnnxBatch` needs to know of a loaded model, wherever it runs. */
-export interface OnnxBatchModel {
-  readonly inputs: readonly OnnxInputInfo[];
-  readonly outputNames: readonly string[];
-  readonly fixedBatchSize: number | undefined;
-  readonly source: string;
-  readonly ort: OrtModule;
-}
 
 /** Where one stacked run executes: a session in this thread, or a worker. */
 export interface OnnxRunner {
@@ -29,7 +20,7 @@ export interface OnnxRunner {
  */
 export async function runOnnxBatch<E, I>(
   batch: readonly E[],
-  model: OnnxBatchModel,
+  model: OnnxModelInfo,
   context: InferenceContext,
   rejectNaN: boolean,
   runner: OnnxRunner,

@@ -8,7 +8,7 @@ import type { InferenceContext, PredictionResult } from '../../../core/types.js'
 import { checkNumber } from '../../../core/validate.js';
 import { ModelHandler } from '../../../models/ModelHandler.js';
 import { OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
-import type { OnnxInputInfo, OrtModule } from '../onnxSession.js';
+import type { OnnxModelInfo } from '../onnxSession.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
 import { OnnxWorkerPool, WorkerRunError, type WireTensor } from './OnnxWorkerPool.js';
@@ -23,21 +23,9 @@ export interface OnnxWorkerModelHandlerConfig extends OnnxModelHandlerConfig {
 }
 
 /** A loaded model in worker mode: the pool of sessions and what the handler read from the model's metadata. */
-export interface OnnxWorkerModel {
+export interface OnnxWorkerModel extends OnnxModelInfo {
   /** The worker threads holding the sessions (terminated by `releaseModel`). */
   readonly pool: OnnxWorkerPool;
-  /** The path (or a label for bytes) it was loaded from. */
-  readonly source: string;
-  /** Inputs in graph order. */
-  readonly inputs: readonly OnnxInputInfo[];
-  /** Outputs fetched and split, in order. */
-  readonly outputNames: readonly string[];
-  /** A fixed batch size the model declares on its first axis, or `undefined`. */
-  readonly fixedBatchSize: number | undefined;
-  /** Where it runs. */
-  readonly device: 'cuda' | 'cpu';
-  /** The runtime module of the main thread, to build the result tensors. */
-  readonly ort: OrtModule;
 }
 
 /**
