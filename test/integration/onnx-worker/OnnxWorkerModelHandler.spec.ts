@@ -162,19 +162,24 @@ describe('OnnxWorkerModelHandler directly', () => {
   const fixture = mlp([16, 32, 8]);
 
   it('replaces a worker that dies: its batch fails with a clear error, later batches run', async () => {
-    const handler = new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: 1 });
+    // A model big enough that a batch takes milliseconds, so the worker is killed while it runs.
+    const big = mlp([256, 512, 512, 8], { seed: 5 });
+    const handler = new OnnxWorkerModelHandler({ modelUri: big.bytes, workers: 1 });
     const model = await handler.loadModel();
     try {
-      const elements = fixture.sample(4, 9);
+      const elements = big.sample(64, 9);
       const [worker] = model.pool.workers;
-      const running = handler.runInference(elements, model, context());
+      // Termination is requested before the batch is posted (runInference posts synchronously, and the pool sees
+      // the exit only later), so the worker can never answer it: the batch always meets a dying worker. Posting
+      // first raced with a fast model, which sometimes finished the batch before the thread stopped.
       void worker.terminate();
+      const running = handler.runInference(elements, model, context());
       const error = await rejection(running);
       expect(error).toBeInstanceOf(InferenceError);
-      expect(error.message).toMatch(/ONNX Runtime failed on a batch of 4 .*worker thread running the batch died/);
+      expect(error.message).toMatch(/ONNX Runtime failed on a batch of 64 .*worker thread running the batch died/);
       expect(model.pool.workers[0]).not.toBe(worker);
       const results = await handler.runInference(elements, model, context());
-      results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output));
+      results.forEach((r, p) => expectTensorClose(r.inference as Tensor, big.forward(elements[p]).output));
     } finally {
       await handler.releaseModel(model);
     }
