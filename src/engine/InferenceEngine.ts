@@ -3,7 +3,13 @@ import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
 import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
-import { BufferOverflowError, describeValue, InvalidExampleError, type ModelLoadError } from '../core/errors.js';
+import {
+  BufferOverflowError,
+  describeValue,
+  InvalidExampleError,
+  type ModelLoadError,
+  toError,
+} from '../core/errors.js';
 import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
@@ -11,7 +17,7 @@ import { isThenable } from './async.js';
 import { BatchRunner, type Envelope } from './BatchRunner.js';
 import { applyFunctions } from './applyFunctions.js';
 import { Failed, failure } from './Failed.js';
-import { ModelSlot } from './ModelSlot.js';
+import { type LoadedModel, ModelSlot } from './ModelSlot.js';
 import { Emitter, type EngineMode, Many } from './Emitter.js';
 
 /** Everything one engine needs, resolved and validated by the operator. */
@@ -34,6 +40,8 @@ export interface EngineOptions {
   readonly onModelLoadError: ((error: ModelLoadError, metadata: ModelUpdate) => void) | undefined;
   readonly metrics: RunInferenceMetrics | undefined;
   readonly bisect: boolean;
+  /** An element whose signal has aborted when its batch is formed is taken out and fails with the signal's reason. */
+  readonly elementSignal: ((element: unknown, index: number) => AbortSignal | undefined) | undefined;
 }
 
 const DEFAULT_UPDATE: ModelUpdate = { modelId: '', modelName: '' };
@@ -244,8 +252,51 @@ export class InferenceEngine {
 
   private dispatch(key: BatchKey): void {
     const model = this.slot.model!;
-    const envelopes = this.queue.take(this.target, key);
-    if (envelopes.length === 0) return;
+    let envelopes = this.queue.take(this.target, key);
+    let dropped: { seq: number; entry: Failed }[] | undefined;
+    if (this.options.elementSignal !== undefined) {
+      // Aborted elements leave here, before the model sees them; if a whole batch was aborted, take the next one.
+      dropped = [];
+      envelopes = this.withoutAborted(envelopes, dropped);
+      while (envelopes.length === 0 && this.queue.group(key) !== undefined) {
+        envelopes = this.withoutAborted(this.queue.take(this.target, key), dropped);
+      }
+    }
+    if (envelopes.length > 0) this.run(envelopes, model);
+    // Settled once the batch is under way, so that a subscriber reacting to them finds the engine consistent.
+    if (dropped !== undefined) for (const { seq, entry } of dropped) this.settle(seq, entry);
+  }
+
+  /** The envelopes whose `elementSignal` has not aborted; the others go to `dropped` as failures. */
+  private withoutAborted(envelopes: Envelope[], dropped: { seq: number; entry: Failed }[]): Envelope[] {
+    const signalOf = this.options.elementSignal!;
+    let kept: Envelope[] | undefined;
+    for (let i = 0; i < envelopes.length; i++) {
+      const envelope = envelopes[i];
+      let reason: unknown;
+      let aborted = false;
+      try {
+        const signal = signalOf(envelope.input, envelope.seq);
+        if (signal?.aborted === true) {
+          aborted = true;
+          reason = signal.reason;
+        }
+      } catch (thrown) {
+        aborted = true;
+        reason = thrown;
+      }
+      if (aborted) {
+        kept ??= envelopes.slice(0, i);
+        const record = { stage: 'inference' as const, index: 0, element: envelope.value, error: toError(reason) };
+        dropped.push({ seq: envelope.seq, entry: new Failed(record) });
+      } else {
+        kept?.push(envelope);
+      }
+    }
+    return kept ?? envelopes;
+  }
+
+  private run(envelopes: Envelope[], model: LoadedModel<any>): void {
     if (!this.noBatching) this.target = this.estimator.nextBatchSize();
     this.inFlight++;
     this.slot.retain(model);

@@ -50,6 +50,14 @@ export interface RunInferenceConfig<In = unknown> {
   readonly onModelLoadError?: (error: ModelLoadError, metadata: ModelUpdate) => void;
   /** Where metrics go; `false` records none. @default defaultMetricsRegistry */
   readonly metrics?: MetricsRegistry | false;
+  /**
+   * Cancellation per element: called with an element (as it entered, before preprocessing) and its position in the
+   * stream when its batch is formed. An element whose signal has aborted by then is taken out of the batch — the model
+   * never sees it — and fails with the signal's `reason`: the stream errors, or (under `withExceptionHandling`) it
+   * becomes a failure record (stage `'inference'`). Once its batch is dispatched, its signal is no longer read.
+   * `createPredictor` uses it for requests aborted or past their deadline while queued. @default no cancellation
+   */
+  readonly elementSignal?: (element: In, index: number) => AbortSignal | undefined;
 }
 
 /** Options that only make sense when failures are values (`withExceptionHandling`). */
@@ -160,6 +168,7 @@ function prepare(
     timeoutMs,
     onModelLoadError,
     metrics = defaultMetricsRegistry,
+    elementSignal,
   } = config ?? {};
   checkBoolean('ordered', ordered);
   checkNumber('concurrent', concurrent, { min: 1, integer: true });
@@ -167,6 +176,7 @@ function prepare(
   checkNumber('timeoutMs', timeoutMs, { min: 0, exclusiveMin: true });
   checkScheduler('scheduler', scheduler);
   checkFunction('onModelLoadError', onModelLoadError);
+  checkFunction('elementSignal', elementSignal);
   checkObject('inferenceArgs', inferenceArgs);
   if (modelIdentifier !== undefined && typeof modelIdentifier !== 'string') {
     throw new TypeError(`Expected \`modelIdentifier\` to be a string, got ${typeof modelIdentifier}.`);
@@ -203,6 +213,7 @@ function prepare(
     onModelLoadError,
     metrics: metricsRecorder,
     bisect: exceptionConfig.bisect ?? handler.bisectOnFailure(),
+    elementSignal,
   });
 }
 
