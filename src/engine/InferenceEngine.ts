@@ -38,6 +38,7 @@ export interface EngineOptions {
   readonly inferenceArgs: InferenceArgs | undefined;
   readonly timeoutMs: number | undefined;
   readonly onModelLoadError: ((error: ModelLoadError, metadata: ModelUpdate) => void) | undefined;
+  readonly onModelLoad: ((modelId: string) => void) | undefined;
   readonly metrics: RunInferenceMetrics | undefined;
   readonly bisect: boolean;
   /** An element whose signal has aborted when its batch is formed is taken out and fails with the signal's reason. */
@@ -92,7 +93,15 @@ export class InferenceEngine {
       clock: options.clock,
       timeoutMs: options.timeoutMs,
       modelIdentifier: options.modelIdentifier,
-      onReady: () => this.pump(true),
+      onReady: () => {
+        try {
+          options.onModelLoad?.(this.slot.model!.id);
+        } catch (thrown) {
+          this.fail(thrown);
+          return;
+        }
+        this.pump(true);
+      },
       onFatal: (error) => this.fail(error),
       onLoadError: (error, update) => {
         options.metrics?.recordLoadFailure();

@@ -48,6 +48,8 @@ export interface RunInferenceConfig<In = unknown> {
   readonly timeoutMs?: number;
   /** Called when a refreshed model fails to load (the previous model keeps serving). */
   readonly onModelLoadError?: (error: ModelLoadError, metadata: ModelUpdate) => void;
+  /** Called each time a model has loaded and starts serving (the first one, then every refresh), with its id. */
+  readonly onModelLoad?: (modelId: string) => void;
   /** Where metrics go; `false` records none. @default defaultMetricsRegistry */
   readonly metrics?: MetricsRegistry | false;
   /**
@@ -167,6 +169,7 @@ function prepare(
     inferenceArgs,
     timeoutMs,
     onModelLoadError,
+    onModelLoad,
     metrics = defaultMetricsRegistry,
     elementSignal,
   } = config ?? {};
@@ -177,6 +180,7 @@ function prepare(
   checkScheduler('scheduler', scheduler);
   checkFunction('onModelLoadError', onModelLoadError);
   checkFunction('elementSignal', elementSignal);
+  checkFunction('onModelLoad', onModelLoad);
   checkObject('inferenceArgs', inferenceArgs);
   if (modelIdentifier !== undefined && typeof modelIdentifier !== 'string') {
     throw new TypeError(`Expected \`modelIdentifier\` to be a string, got ${typeof modelIdentifier}.`);
@@ -211,6 +215,7 @@ function prepare(
     inferenceArgs,
     timeoutMs,
     onModelLoadError,
+    onModelLoad,
     metrics: metricsRecorder,
     bisect: exceptionConfig.bisect ?? handler.bisectOnFailure(),
     elementSignal,
