@@ -18,6 +18,9 @@ export { modelHandler } from './models/custom/modelHandler.js';
 export { KeyedModelHandler } from './models/KeyedModelHandler.js';
 export { MaybeKeyedModelHandler, isKeyedElement } from './models/MaybeKeyedModelHandler.js';
 
+/* Serving */
+export { createPredictor } from './serving/createPredictor.js';
+
 /* Testing */
 export { FakeModelHandler } from './testing/FakeModelHandler.js';
 
@@ -37,6 +40,8 @@ export {
   ProcessingError,
 } from './core/errors.js';
 export { HttpError } from './handlers/remote/HttpError.js';
+export { QueueFullError } from './serving/QueueFullError.js';
+export { PredictorClosedError } from './serving/PredictorClosedError.js';
 export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';
 
 /* Types */
@@ -99,6 +104,7 @@ export type { AdaptiveThrottlerConfig } from './handlers/remote/AdaptiveThrottle
 export type { RetryConfig } from './handlers/remote/retryPolicy.js';
 export type { HttpErrorOptions, HeadersLike } from './handlers/remote/HttpError.js';
 export type { RemoteFailureReason } from './handlers/remote/RemoteInferenceError.js';
+export type { Predictor, PredictorConfig, PredictRequestOptions } from './serving/createPredictor.js';
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
 export type { WithExceptionHandlingConfig } from './operators/withExceptionHandling.js';
 export type {

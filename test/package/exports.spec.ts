@@ -40,6 +40,9 @@ const ENTRY_NAMES: Record<string, string[]> = {
     'InferenceError',
     'ModelLoadError',
     'FakeModelHandler',
+    'createPredictor',
+    'QueueFullError',
+    'PredictorClosedError',
   ],
   'rxjs-inference/operators': [
     'runInference',
