@@ -10,6 +10,8 @@ export { watchFilePattern } from './operators/watchFilePattern.js';
 export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
 export { OnnxWorkerModelHandler } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export { onnxGenerate } from './handlers/onnx/onnxGenerate.js';
+export { PartialOutput, partialOutput } from './core/PartialOutput.js';
 export { RemoteModelHandler } from './handlers/remote/RemoteModelHandler.js';
 export { AdaptiveThrottler } from './handlers/remote/AdaptiveThrottler.js';
 export { isRetryableError } from './handlers/remote/retryPolicy.js';
@@ -82,6 +84,8 @@ export type {
 export type { BatchElementsConfig, BatchKey } from './batching/BatchElementsConfig.js';
 export type { ModelLoadResult, InferenceResult, PreprocessFn, PostprocessFn } from './models/ModelHandler.js';
 export type { OnnxModelHandlerConfig } from './handlers/onnx/OnnxModelHandler.js';
+export type { OnnxGenerateConfig, OnnxSamplingConfig } from './handlers/onnx/onnxGenerate.js';
+export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from './handlers/onnx/OnnxInferenceFn.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './handlers/onnx/onnxSession.js';
 export type {

@@ -3,6 +3,7 @@ import { InferenceError, InferenceTimeoutError } from '../core/errors.js';
 import type { FailedRecord, InferenceArgs, InferenceContext } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler } from '../models/ModelHandler.js';
+import { PartialOutput } from '../core/PartialOutput.js';
 import { asyncOutputs } from './async.js';
 import { failure } from './Failed.js';
 import type { LoadedModel } from './ModelSlot.js';
@@ -29,6 +30,8 @@ export interface BatchRunnerOptions {
   /** One element's output (with `noBatching`: the array of its outputs). */
   readonly onOutputs: (envelope: Envelope, output: unknown, modelId: string) => void;
   readonly onFailure: (envelope: Envelope, record: FailedRecord) => void;
+  /** A partial output of one element (`streamInference`); absent: partial outputs are ignored. */
+  readonly onPartial?: (envelope: Envelope, value: unknown) => void;
   /** A model call succeeded: feed the batch-size estimator. */
   readonly onSuccess: (size: number, latencyMs: number) => void;
 }
@@ -120,7 +123,11 @@ export class BatchRunner {
     const chunks: (readonly unknown[])[] = [];
     running.subscription.add(
       outputs$.subscribe({
-        next: (chunk) => chunks.push(chunk),
+        next: (chunk) => {
+          if (!(chunk instanceof PartialOutput)) chunks.push(chunk);
+          else if (!finished)
+            this.partial(part, batch, chunk, (error) => finish(() => this.failed(job, part, batch, error, false)));
+        },
         error: (error: unknown) => finish(() => this.failed(job, part, batch, error, true)),
         complete: () =>
           finish(() => {
@@ -144,6 +151,27 @@ export class BatchRunner {
       );
     }
     return false;
+  }
+
+  /** Hands a partial output to its element; an index outside the batch is a bug of the handler: the batch fails. */
+  private partial(
+    part: Envelope[],
+    batch: readonly unknown[],
+    chunk: PartialOutput,
+    fail: (error: Error) => void,
+  ): void {
+    const { onPartial, noBatching, handler } = this.options;
+    const { index } = chunk;
+    if (!Number.isInteger(index) || index < 0 || index >= batch.length) {
+      fail(
+        new InferenceError(
+          `${handler.constructor.name}.runInference emitted a partial output for element ${String(index)} of a batch of ${batch.length}.`,
+          batch.length,
+        ),
+      );
+      return;
+    }
+    onPartial?.(noBatching ? part[0] : part[index], chunk.value);
   }
 
   private completed(job: Job, part: Envelope[], batch: readonly unknown[], outputs: unknown, started: number): void {

@@ -2,6 +2,8 @@
 export { TfjsModelHandler } from './tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './onnx/OnnxModelHandler.js';
 export { OnnxWorkerModelHandler } from './onnx/worker/OnnxWorkerModelHandler.js';
+export { onnxGenerate } from './onnx/onnxGenerate.js';
+export { PartialOutput, partialOutput } from '../core/PartialOutput.js';
 export { RemoteModelHandler } from './remote/RemoteModelHandler.js';
 export { AdaptiveThrottler } from './remote/AdaptiveThrottler.js';
 export { isRetryableError } from './remote/retryPolicy.js';
@@ -35,6 +37,8 @@ export type { KeyMhMapping, KeyedModelHandlerConfig } from '../models/KeyedModel
 export type { KeyedModelManager, KeyedModelGroup } from '../models/KeyedModelManager.js';
 export type { MaybeKeyedModelHandlerConfig } from '../models/MaybeKeyedModelHandler.js';
 export type { OnnxModelHandlerConfig } from './onnx/OnnxModelHandler.js';
+export type { OnnxGenerateConfig, OnnxSamplingConfig } from './onnx/onnxGenerate.js';
+export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from './onnx/OnnxInferenceFn.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './onnx/onnxSession.js';
 export type {

@@ -1,4 +1,5 @@
-import { AsyncSubject, finalize, from, isObservable, of, reduce, switchMap, take, type Observable } from 'rxjs';
+import { PartialOutput } from '../core/PartialOutput.js';
+import { AsyncSubject, filter, finalize, from, isObservable, of, reduce, switchMap, take, type Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { describeValue, ModelLoadError, toError } from '../core/errors.js';
 import type { KeyModelPathMapping } from '../core/types.js';
@@ -329,7 +330,9 @@ export function modelAsObservable(result: unknown): Observable<unknown> | undefi
  */
 export function outputsAsObservable<R>(result: InferenceResult<R>): Observable<readonly R[]> | undefined {
   if (Array.isArray(result)) return undefined;
-  return from(result as PromiseLike<readonly R[]>).pipe(
+  // Partial outputs (streamed tokens) are not forwarded through keyed handlers: only the final results count.
+  return from(result as PromiseLike<readonly R[] | PartialOutput>).pipe(
+    filter((part): part is readonly R[] => !(part instanceof PartialOutput)),
     reduce((all: readonly R[], part: readonly R[]) => all.concat(part), [] as readonly R[]),
   );
 }

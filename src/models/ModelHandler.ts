@@ -1,12 +1,16 @@
 import type { ObservableInput } from 'rxjs';
+import type { PartialOutput } from '../core/PartialOutput.js';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import type { InferenceArgs, InferenceContext, ModelMetadata, ModelUpdate } from '../core/types.js';
 
 /** What `loadModel` may return: the model, a promise of it, or an Observable (its first value). */
 export type ModelLoadResult<M> = M | PromiseLike<M> | ObservableInput<M>;
 
-/** What `runInference` may return: one output per input, in input order, now or later. */
-export type InferenceResult<Out> = readonly Out[] | ObservableInput<readonly Out[]>;
+/**
+ * What `runInference` may return: one output per input, in input order, now or later. An Observable may also emit
+ * `PartialOutput`s (e.g. tokens) before the results; `streamInference` delivers them, `runInference` ignores them.
+ */
+export type InferenceResult<Out> = readonly Out[] | ObservableInput<readonly Out[] | PartialOutput>;
 
 /** A preprocessing function (Beam's `with_preprocess_fn`). */
 export type PreprocessFn = (element: any) => unknown;

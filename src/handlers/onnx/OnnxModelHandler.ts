@@ -17,6 +17,9 @@ import {
 } from './onnxSession.js';
 import type { OnnxExample, OnnxInference } from './onnxTensors.js';
 import { runOnnxBatch } from './runOnnxBatch.js';
+import type { NamedOnnxInferenceFn, OnnxInferenceFn } from './OnnxInferenceFn.js';
+import { PartialOutput } from '../../core/PartialOutput.js';
+import { streamingPromise } from '../../core/streamingPromise.js';
 
 /** Configuration of an `OnnxModelHandler`. */
 export interface OnnxModelHandlerConfig {
@@ -31,8 +34,18 @@ export interface OnnxModelHandlerConfig {
    * missing provider library on stderr, at its `env.logLevel`.) @default 'cpu'
    */
   readonly device?: 'cpu' | 'gpu';
-  /** Outputs to fetch and split, in this order. @default every output of the model */
+  /**
+   * Outputs to fetch and split, in this order. With an `inferenceFn`, the outputs it returns.
+   * @default every output of the model; with an `inferenceFn`, its `outputNames` if it has them
+   */
   readonly outputNames?: readonly string[];
+  /**
+   * Replaces the one `session.run` per batch (Beam's `inference_fn`): called with the session, the stacked feeds and
+   * an `OnnxInferenceContext`; returns the outputs to split. Stacking, checking and splitting are unchanged. E.g.
+   * `onnxGenerate({...})`, a generation loop whose tokens `streamInference` delivers as they come.
+   * @default one `session.run` per batch
+   */
+  readonly inferenceFn?: OnnxInferenceFn;
   /** Passed to every `session.run`. @default undefined */
   readonly runOptions?: InferenceSession.RunOptions;
   /** Reject NaN in float inputs with an `InvalidExampleError` (onnxruntime itself accepts NaN). @default false */
@@ -92,8 +105,8 @@ export class OnnxModelHandler<
   E extends OnnxExample = OnnxExample,
   I extends OnnxInference = OnnxInference,
 > extends ModelHandler<E, PredictionResult<E, I>, OnnxModel> {
-  private readonly config: Required<Omit<OnnxModelHandlerConfig, 'outputNames' | 'runOptions'>> &
-    Pick<OnnxModelHandlerConfig, 'outputNames' | 'runOptions'>;
+  private readonly config: Required<Omit<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>> &
+    Pick<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>;
   /** Set after CUDA failed once: later loads go straight to the CPU (one warning per handler). */
   private cudaUnavailable = false;
 
@@ -101,7 +114,7 @@ export class OnnxModelHandler<
     super();
     checkObject('config', config);
     const { modelUri, device = 'cpu', sessionOptions = {}, outputNames, runOptions, rejectNaN = false } = config ?? {};
-    const { onWarning = (message: string) => console.warn(message), batch = {} } = config ?? {};
+    const { onWarning = (message: string) => console.warn(message), batch = {}, inferenceFn } = config ?? {};
     if (!(typeof modelUri === 'string' && modelUri !== '') && !(modelUri instanceof Uint8Array)) {
       throw new TypeError(
         `Expected \`modelUri\` to be a file path or the model's bytes (Uint8Array), got ${describeValue(modelUri)}.`,
@@ -113,6 +126,7 @@ export class OnnxModelHandler<
     checkBoolean('rejectNaN', rejectNaN);
     checkFunction('onWarning', onWarning);
     checkObject('batch', batch);
+    checkFunction('inferenceFn', inferenceFn);
     if (
       outputNames !== undefined &&
       (!Array.isArray(outputNames) ||
@@ -124,7 +138,17 @@ export class OnnxModelHandler<
         `Expected \`outputNames\` to be a non-empty array of distinct output names, got ${describeValue(outputNames)}.`,
       );
     }
-    this.config = { modelUri, device, sessionOptions, outputNames, runOptions, rejectNaN, onWarning, batch };
+    this.config = {
+      modelUri,
+      device,
+      sessionOptions,
+      outputNames,
+      runOptions,
+      rejectNaN,
+      onWarning,
+      batch,
+      inferenceFn,
+    };
   }
 
   /** The configured model path, or `''` when the model was given as bytes. */
@@ -178,8 +202,13 @@ export class OnnxModelHandler<
     const { session, device } = created;
     try {
       const inputs = describeInputs(session, source);
-      const outputNames = this.config.outputNames ?? session.outputNames;
-      const unknown = outputNames.filter((n) => !session.outputNames.includes(n));
+      const { inferenceFn } = this.config;
+      const outputNames =
+        this.config.outputNames ??
+        (inferenceFn as NamedOnnxInferenceFn | undefined)?.outputNames ??
+        session.outputNames;
+      // An inferenceFn returns outputs of its own (e.g. generated tokens): only a plain run must name model outputs.
+      const unknown = inferenceFn ? [] : outputNames.filter((n) => !session.outputNames.includes(n));
       if (unknown.length > 0) {
         throw new ModelLoadError(
           `ONNX model \`${source}\` has no output ${unknown.map((n) => `\`${n}\``).join(', ')} ` +
@@ -194,14 +223,35 @@ export class OnnxModelHandler<
     }
   }
 
-  /** Stacks the batch, runs it (in runs of the fixed batch size, if any) and splits every output per element. */
+  /**
+   * Stacks the batch, runs it (in runs of the fixed batch size, if any) and splits every output per element. With an
+   * `inferenceFn`, the returned Promise is also an Observable of the partial outputs it emits (see `streamInference`).
+   */
   runInference(batch: readonly E[], model: OnnxModel, context: InferenceContext): Promise<PredictionResult<E, I>[]> {
-    const { session, outputNames } = model;
-    const { runOptions } = this.config;
-    return runOnnxBatch<E, I>(batch, model, context, this.config.rejectNaN, {
-      run: (feeds) => (runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames)),
-      isRunFailure: () => true,
-    });
+    const { session, outputNames, ort } = model;
+    const { runOptions, inferenceFn, rejectNaN } = this.config;
+    if (inferenceFn === undefined) {
+      return runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+        run: (feeds) => (runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames)),
+        isRunFailure: () => true,
+      });
+    }
+    return streamingPromise((emit) =>
+      runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+        run: async (feeds, start) =>
+          (await inferenceFn(session, feeds, {
+            ...context,
+            ort,
+            runOptions,
+            outputNames,
+            // Rows past the batch are the padding of a fixed-batch-size model: their outputs are dropped.
+            emitPartial: (row, value) => {
+              if (start + row < batch.length) emit(new PartialOutput(start + row, value));
+            },
+          })) as InferenceSession.ReturnType,
+        isRunFailure: () => true,
+      }),
+    );
   }
 
   /** Releases the session's native memory. */

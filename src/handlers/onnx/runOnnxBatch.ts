@@ -7,8 +7,8 @@ import { splitRun } from './splitOutputs.js';
 
 /** Where one stacked run executes: a session in this thread, or a worker. */
 export interface OnnxRunner {
-  /** Runs the stacked feeds; resolves to the named outputs (batch axis first). */
-  run(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType>;
+  /** Runs the stacked feeds, whose row 0 is element `start` of the batch; resolves to the named outputs (batch axis first). */
+  run(feeds: Record<string, Tensor>, start: number): Promise<InferenceSession.ReturnType>;
   /** Whether an error from `run` is onnxruntime failing on the batch (wrapped in an `InferenceError`). */
   isRunFailure(error: unknown): boolean;
 }
@@ -38,7 +38,7 @@ export async function runOnnxBatch<E, I>(
     const feeds = packRun(ort, elements, inputs, start, end, runSize);
     let results: InferenceSession.ReturnType;
     try {
-      results = await runner.run(feeds);
+      results = await runner.run(feeds, start);
     } catch (error) {
       if (!runner.isRunFailure(error)) throw error;
       throw new InferenceError(
