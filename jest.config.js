@@ -10,7 +10,7 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // Examples and acceptance-style tests import the public names, resolved to the sources.
     '^rxjs-inference$': '<rootDir>/src/index.ts',
-    '^rxjs-inference/(operators|handlers|testing)$': '<rootDir>/src/$1/index.ts',
+    '^rxjs-inference/(operators|handlers|testing|redis)$': '<rootDir>/src/$1/index.ts',
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,

@@ -77,16 +77,17 @@ export class BufferOverflowError extends Error {
   }
 }
 
-/** An optional peer runtime (onnxruntime-node, @tensorflow/...) is not installed. */
+/** An optional peer runtime or client (onnxruntime-node, @tensorflow/..., ioredis) is not installed. */
 export class MissingRuntimeError extends Error {
   override readonly name = 'MissingRuntimeError' as const;
   constructor(
     /** The npm package to install. */
     readonly packageName: string,
-    options?: { cause?: unknown },
+    /** `neededBy`: what needs it, starting the message. @default 'This handler' */
+    options?: { cause?: unknown; neededBy?: string },
   ) {
     super(
-      `This handler needs the optional peer dependency \`${packageName}\`: run \`npm install ${packageName}\`.`,
+      `${options?.neededBy ?? 'This handler'} needs the optional peer dependency \`${packageName}\`: run \`npm install ${packageName}\`.`,
       options,
     );
   }

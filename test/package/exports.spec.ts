@@ -61,17 +61,21 @@ const ENTRY_NAMES: Record<string, string[]> = {
     'RemoteModelHandler',
   ],
   'rxjs-inference/testing': ['FakeModelHandler'],
+  'rxjs-inference/redis': ['fromRedisStream', 'toRedisStream', 'parseRedisStreamUrl', 'isRedisUrl'],
 };
 
 describe('package entry points', () => {
-  it.each(Object.entries(ENTRY_NAMES))('%s works for require() and loads no model runtime', (entry, names) => {
-    const script = `
+  it.each(Object.entries(ENTRY_NAMES))(
+    '%s works for require() and loads no model runtime or client',
+    (entry, names) => {
+      const script = `
       const m = require(${JSON.stringify(entry)});
       const missing = ${JSON.stringify(names)}.filter((n) => typeof m[n] !== 'function');
-      const runtimes = Object.keys(require.cache).filter((k) => /onnxruntime|@tensorflow/.test(k));
+      const runtimes = Object.keys(require.cache).filter((k) => /onnxruntime|@tensorflow|ioredis/.test(k));
       console.log(JSON.stringify({ missing, runtimes }));`;
-    expect(JSON.parse(node(['-e', script]))).toEqual({ missing: [], runtimes: [] });
-  });
+      expect(JSON.parse(node(['-e', script]))).toEqual({ missing: [], runtimes: [] });
+    },
+  );
 
   it.each(Object.entries(ENTRY_NAMES))('%s works for import', (entry, names) => {
     const script = `
@@ -107,6 +111,7 @@ describe('package entry points', () => {
       'operators/package.json',
       'handlers/package.json',
       'testing/package.json',
+      'redis/package.json',
       'bin/rxjs-inference.js',
       'README.md',
     ]) {
