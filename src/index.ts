@@ -88,6 +88,7 @@ export type { OnnxGenerateConfig, OnnxSamplingConfig } from './handlers/onnx/onn
 export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from './handlers/onnx/OnnxInferenceFn.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './handlers/onnx/onnxSession.js';
+export type { OnnxDevice, OnnxExecutionDevice } from './handlers/onnx/onnxDevice.js';
 export type {
   TensorLike,
   OnnxTensorType,

@@ -41,6 +41,7 @@ export type { OnnxGenerateConfig, OnnxSamplingConfig } from './onnx/onnxGenerate
 export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from './onnx/OnnxInferenceFn.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './onnx/onnxSession.js';
+export type { OnnxDevice, OnnxExecutionDevice } from './onnx/onnxDevice.js';
 export type {
   TensorLike,
   OnnxTensorType,

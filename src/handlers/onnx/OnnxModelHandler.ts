@@ -1,17 +1,19 @@
 import { stat } from 'node:fs/promises';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { describeValue, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { onnxBatchKey } from './onnxBatchKey.js';
+import { ONNX_DEVICES, type OnnxDevice, type OnnxExecutionDevice } from './onnxDevice.js';
 import {
   createSession,
   describeInputs,
   errorMessage,
   fixedBatchSizeOf,
   loadOrt,
+  releaseSession,
   type OnnxModel,
   type OrtModule,
 } from './onnxSession.js';
@@ -20,6 +22,12 @@ import { runOnnxBatch } from './runOnnxBatch.js';
 import type { NamedOnnxInferenceFn, OnnxInferenceFn } from './OnnxInferenceFn.js';
 import { PartialOutput } from '../../core/PartialOutput.js';
 import { streamingPromise } from '../../core/streamingPromise.js';
+import { withWebGpuLock } from './webgpuLock.js';
+
+/** The default `maxBatchSize` on the CPU, where ONNX Runtime's throughput has plateaued (bench P1). */
+export const ONNX_CPU_MAX_BATCH_SIZE = 512;
+/** The default `maxBatchSize` on a GPU device: WebGPU on an H200 gained up to batches of 1024–4096 (SPEC §8). */
+export const ONNX_GPU_MAX_BATCH_SIZE = 4096;
 
 /** Configuration of an `OnnxModelHandler`. */
 export interface OnnxModelHandlerConfig {
@@ -28,12 +36,16 @@ export interface OnnxModelHandlerConfig {
   /** Passed to `InferenceSession.create` as is (threads, graph optimization, execution providers...). @default {} */
   readonly sessionOptions?: InferenceSession.SessionOptions;
   /**
-   * `'gpu'` puts the CUDA execution provider first (before the `executionProviders` of `sessionOptions`). When CUDA
-   * is not available the model runs on the CPU, `onWarning` is called once for this handler, and its later loads go
-   * straight to the CPU; `OnnxModel.device` says where a model runs. (onnxruntime also logs its own line about the
-   * missing provider library on stderr, at its `env.logLevel`.) @default 'cpu'
+   * Where the model runs (SPEC §8). `'cpu'`: the CPU, or the `executionProviders` of `sessionOptions` as given.
+   * `'webgpu'`: onnxruntime's bundled WebGPU execution provider (Dawn over Vulkan on Linux, Metal, D3D12), or a
+   * `ModelLoadError` naming what is missing (no Vulkan loader, no adapter). `'cuda'`: the CUDA provider (downloaded by
+   * onnxruntime-node's install script), or a `ModelLoadError` (no CUDA provider). `'gpu'`: CUDA when its provider is
+   * installed and loads, else WebGPU, else the CPU, with ONE `onWarning` per handler saying what was tried and why it
+   * failed. The device a model runs on is `OnnxModel.device`; a refreshed model is loaded on the same device. WebGPU
+   * runs, session creations and releases are serialized process-wide (worker threads included): two at once crash
+   * onnxruntime. @default 'cpu'
    */
-  readonly device?: 'cpu' | 'gpu';
+  readonly device?: OnnxDevice;
   /**
    * Outputs to fetch and split, in this order. With an `inferenceFn`, the outputs it returns.
    * @default every output of the model; with an `inferenceFn`, its `outputNames` if it has them
@@ -50,12 +62,14 @@ export interface OnnxModelHandlerConfig {
   readonly runOptions?: InferenceSession.RunOptions;
   /** Reject NaN in float inputs with an `InvalidExampleError` (onnxruntime itself accepts NaN). @default false */
   readonly rejectNaN?: boolean;
-  /** Receives warnings (the CUDA fallback). @default console.warn */
+  /** Receives warnings (the `'gpu'` fallback). @default console.warn */
   readonly onWarning?: (message: string) => void;
   /**
    * Batching preferences (Beam's `batch_elements_kwargs`), overridable per operator. A `batchKeyFn` here is combined
-   * with the shape key: elements of different shapes never share a batch. `maxBatchSize` defaults to 512, where ONNX
-   * Runtime's CPU throughput has plateaued. @default { maxBatchSize: 512 }
+   * with the shape key: elements of different shapes never share a batch. `maxBatchSize` follows the device: 512 on
+   * the CPU, where ONNX Runtime's throughput has plateaued; 4096 for `'gpu'`, `'webgpu'` and `'cuda'`, as GPUs keep
+   * gaining up to batches of 1024–4096 (SPEC §8). An explicit `maxBatchSize` (here or in the operator's config) wins.
+   * @default { maxBatchSize: 512 } ({ maxBatchSize: 4096 } on a GPU device)
    */
   readonly batch?: BatchElementsConfig<OnnxExample>;
 }
@@ -107,8 +121,8 @@ export class OnnxModelHandler<
 > extends ModelHandler<E, PredictionResult<E, I>, OnnxModel> {
   private readonly config: Required<Omit<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>> &
     Pick<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>;
-  /** Set after CUDA failed once: later loads go straight to the CPU (one warning per handler). */
-  private cudaUnavailable = false;
+  /** The device `'gpu'` settled on at the first load: later loads (refreshes) go straight to it, without warning. */
+  private resolvedDevice: OnnxExecutionDevice | undefined;
 
   constructor(config: OnnxModelHandlerConfig) {
     super();
@@ -120,7 +134,7 @@ export class OnnxModelHandler<
         `Expected \`modelUri\` to be a file path or the model's bytes (Uint8Array), got ${describeValue(modelUri)}.`,
       );
     }
-    checkOneOf('device', device, ['cpu', 'gpu']);
+    checkOneOf('device', device, ONNX_DEVICES);
     checkObject('sessionOptions', sessionOptions);
     checkObject('runOptions', runOptions);
     checkBoolean('rejectNaN', rejectNaN);
@@ -160,9 +174,12 @@ export class OnnxModelHandler<
   override batchConfig(): BatchElementsConfig<E> {
     const { batchKeyFn: userKey, ...rest } = this.config.batch;
     // ONNX Runtime's CPU throughput plateaus by batches of 128–512 (bench P1); Beam's default bound of 10,000 only
-    // adds latency and memory there, and the estimator did grow batches to thousands. A `batch` option overrides it.
+    // adds latency and memory there, and the estimator did grow batches to thousands. GPUs keep gaining up to
+    // 1024–4096 (WebGPU on an H200, SPEC §8). Read before the model loads, so it follows the requested device; a
+    // `batch` option overrides it.
+    const bound = this.config.device === 'cpu' ? ONNX_CPU_MAX_BATCH_SIZE : ONNX_GPU_MAX_BATCH_SIZE;
     const maxBatchSize =
-      rest.maxBatchSize ?? (rest.minBatchSize === undefined || rest.minBatchSize <= 512 ? 512 : undefined);
+      rest.maxBatchSize ?? (rest.minBatchSize === undefined || rest.minBatchSize <= bound ? bound : undefined);
     return {
       maxBatchSize,
       ...rest,
@@ -187,19 +204,22 @@ export class OnnxModelHandler<
     try {
       created = await createSession(ort, target, {
         sessionOptions: this.config.sessionOptions,
-        cuda: this.config.device === 'gpu' && !this.cudaUnavailable,
-        onCudaUnavailable: (message) => {
-          this.cudaUnavailable = true;
+        device: this.resolvedDevice ?? this.config.device,
+        onFallback: (tried, device) =>
           this.config.onWarning(
-            `OnnxModelHandler: device 'gpu' requested but the CUDA execution provider is not available ` +
-              `(${message.split('\n')[0]}); running on the CPU.`,
-          );
-        },
+            `OnnxModelHandler: device 'gpu' requested; running on ${device === 'cpu' ? 'the CPU' : device} ` +
+              `(tried ${tried.join('; ')}).`,
+          ),
       });
     } catch (error) {
-      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`: ${errorMessage(error)}`, id, { cause: error });
+      const on = this.resolvedDevice ?? this.config.device;
+      const where = on === 'webgpu' || on === 'cuda' ? ` on device '${on}'` : '';
+      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`${where}: ${errorMessage(error)}`, id, {
+        cause: error,
+      });
     }
     const { session, device } = created;
+    if (this.config.device === 'gpu') this.resolvedDevice ??= device;
     try {
       const inputs = describeInputs(session, source);
       const { inferenceFn } = this.config;
@@ -218,7 +238,7 @@ export class OnnxModelHandler<
       }
       return { session, source, inputs, outputNames, fixedBatchSize: fixedBatchSizeOf(inputs, source), device, ort };
     } catch (error) {
-      await session.release();
+      await releaseSession(session, device);
       throw error;
     }
   }
@@ -228,34 +248,40 @@ export class OnnxModelHandler<
    * `inferenceFn`, the returned Promise is also an Observable of the partial outputs it emits (see `streamInference`).
    */
   runInference(batch: readonly E[], model: OnnxModel, context: InferenceContext): Promise<PredictionResult<E, I>[]> {
-    const { session, outputNames, ort } = model;
+    const { session, outputNames, ort, device } = model;
     const { runOptions, inferenceFn, rejectNaN } = this.config;
+    // On WebGPU each run (or the whole inferenceFn call, a generation loop of runs) holds the process-wide lock.
+    const locked = <T>(fn: () => Promise<T>): Promise<T> => (device === 'webgpu' ? withWebGpuLock(fn) : fn());
     if (inferenceFn === undefined) {
+      const run = (feeds: Record<string, Tensor>) =>
+        runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames);
       return runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
-        run: (feeds) => (runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames)),
+        run: device === 'webgpu' ? (feeds) => locked(() => run(feeds)) : run,
         isRunFailure: () => true,
       });
     }
     return streamingPromise((emit) =>
       runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
         run: async (feeds, start) =>
-          (await inferenceFn(session, feeds, {
-            ...context,
-            ort,
-            runOptions,
-            outputNames,
-            // Rows past the batch are the padding of a fixed-batch-size model: their outputs are dropped.
-            emitPartial: (row, value) => {
-              if (start + row < batch.length) emit(new PartialOutput(start + row, value));
-            },
-          })) as InferenceSession.ReturnType,
+          (await locked(async () =>
+            inferenceFn(session, feeds, {
+              ...context,
+              ort,
+              runOptions,
+              outputNames,
+              // Rows past the batch are the padding of a fixed-batch-size model: their outputs are dropped.
+              emitPartial: (row, value) => {
+                if (start + row < batch.length) emit(new PartialOutput(start + row, value));
+              },
+            }),
+          )) as InferenceSession.ReturnType,
         isRunFailure: () => true,
       }),
     );
   }
 
-  /** Releases the session's native memory. */
+  /** Releases the session's native memory (under the WebGPU lock for a WebGPU model). */
   override releaseModel(model: OnnxModel): Promise<void> {
-    return model.session.release();
+    return releaseSession(model.session, model.device);
   }
 }

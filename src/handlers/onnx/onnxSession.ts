@@ -1,6 +1,17 @@
 import type * as Ort from 'onnxruntime-node';
 import { MissingRuntimeError, ModelLoadError } from '../../core/errors.js';
+import {
+  cudaProviderProblem,
+  deviceOfProviders,
+  explainWebGpuFailure,
+  sessionOptionsFor,
+  vulkanLoaderFound,
+  webGpuProviderProblem,
+  type OnnxDevice,
+  type OnnxExecutionDevice,
+} from './onnxDevice.js';
 import { formatDims, type OnnxTensorType } from './onnxTensors.js';
+import { withWebGpuLock } from './webgpuLock.js';
 
 /** The `onnxruntime-node` module. */
 export type OrtModule = typeof Ort;
@@ -25,8 +36,8 @@ export interface OnnxModelInfo {
   readonly outputNames: readonly string[];
   /** A fixed batch size the model declares on its first axis, or `undefined` for a dynamic batch axis. */
   readonly fixedBatchSize: number | undefined;
-  /** Where it runs: `'cuda'` when the CUDA execution provider was registered, else `'cpu'`. */
-  readonly device: 'cuda' | 'cpu';
+  /** Where it runs: the requested `device`, or for `'gpu'` the one it settled on (SPEC §8). */
+  readonly device: OnnxExecutionDevice;
   /** The runtime module (of the main thread), to build tensors. */
   readonly ort: OrtModule;
 }
@@ -63,49 +74,81 @@ export function loadOrt(): Promise<OrtModule> {
   return ortModule;
 }
 
-/** Session options with CUDA first (`device: 'gpu'`), or without CUDA (CPU fallback). */
-function withProviders(
-  options: Ort.InferenceSession.SessionOptions,
-  cuda: boolean,
-): Ort.InferenceSession.SessionOptions {
-  const isCuda = (ep: unknown) =>
-    ep === 'cuda' || (typeof ep === 'object' && (ep as { name?: string })?.name === 'cuda');
-  const others = (options.executionProviders ?? []).filter((ep) => !isCuda(ep));
-  return { ...options, executionProviders: cuda ? ['cuda', ...others] : others.length > 0 ? others : ['cpu'] };
-}
-
 /** Options for `createSession`. */
 export interface CreateSessionOptions {
+  /** The user's session options; the device's execution provider is put first. */
   readonly sessionOptions: Ort.InferenceSession.SessionOptions;
-  /** Try the CUDA execution provider first. */
-  readonly cuda: boolean;
-  /** Called once the CPU fallback succeeded after CUDA failed, with the CUDA error's message. */
-  readonly onCudaUnavailable: (message: string) => void;
+  /**
+   * `'gpu'` tries CUDA (when its provider is installed), then WebGPU, then the CPU; `'webgpu'`, `'cuda'` and `'cpu'`
+   * that device only. With `'cpu'` the user's `executionProviders` are used as given (one that names `'webgpu'`
+   * makes the model a WebGPU one, run under the lock).
+   */
+  readonly device: OnnxDevice;
+  /** Called when `'gpu'` settled below the first device it tried: what was tried, and why each failed. */
+  readonly onFallback: (tried: readonly string[], device: OnnxExecutionDevice) => void;
+}
+
+/** A created session and the device it runs on. */
+export interface CreatedSession {
+  readonly session: Ort.InferenceSession;
+  readonly device: OnnxExecutionDevice;
 }
 
 /**
- * Creates a session from a path or bytes. With `cuda`, tries the CUDA execution provider first and, when that fails
- * but the CPU succeeds, reports the CUDA error through `onCudaUnavailable` (the model is fine, CUDA is not).
+ * Creates a session from a path or bytes on `device` (SPEC §8). WebGPU sessions are created under the process-wide
+ * WebGPU lock. A device that cannot be used gives an `Error` naming what is missing (no Vulkan loader, no adapter, no
+ * CUDA provider); with `'gpu'` that is the reason reported through `onFallback`, and only the CPU's own failure (a
+ * corrupt model, say) is thrown.
  */
 export async function createSession(
   ort: OrtModule,
   model: string | Uint8Array,
-  { sessionOptions, cuda, onCudaUnavailable }: CreateSessionOptions,
-): Promise<{ session: Ort.InferenceSession; device: 'cuda' | 'cpu' }> {
-  const create = (options: Ort.InferenceSession.SessionOptions) =>
-    typeof model === 'string'
-      ? ort.InferenceSession.create(model, options)
-      : ort.InferenceSession.create(model, options);
-  if (cuda) {
+  { sessionOptions, device, onFallback }: CreateSessionOptions,
+): Promise<CreatedSession> {
+  const create = (on: OnnxExecutionDevice, options: Ort.InferenceSession.SessionOptions) => {
+    const make = () =>
+      typeof model === 'string'
+        ? ort.InferenceSession.create(model, options)
+        : ort.InferenceSession.create(model, options);
+    return on === 'webgpu' ? withWebGpuLock(make) : make();
+  };
+  const attempt = async (on: 'webgpu' | 'cuda'): Promise<Ort.InferenceSession> => {
+    const known = on === 'cuda' ? cudaProviderProblem(ort) : webGpuProviderProblem(ort);
+    if (known !== undefined) throw new Error(known);
     try {
-      return { session: await create(withProviders(sessionOptions, true)), device: 'cuda' };
-    } catch (cudaError) {
-      const session = await create(withProviders(sessionOptions, false));
-      onCudaUnavailable(errorMessage(cudaError));
-      return { session, device: 'cpu' };
+      return await create(on, sessionOptionsFor(sessionOptions, on));
+    } catch (error) {
+      const message = errorMessage(error);
+      throw new Error(on === 'webgpu' ? explainWebGpuFailure(message, vulkanLoaderFound()) : message.split('\n')[0], {
+        cause: error,
+      });
+    }
+  };
+  if (device === 'cpu') {
+    return {
+      session: await create(deviceOfProviders(sessionOptions.executionProviders), sessionOptions),
+      device: deviceOfProviders(sessionOptions.executionProviders),
+    };
+  }
+  if (device !== 'gpu') return { session: await attempt(device), device };
+  const tried: string[] = [];
+  for (const on of ['cuda', 'webgpu'] as const) {
+    try {
+      const session = await attempt(on);
+      if (tried.length > 0) onFallback(tried, on);
+      return { session, device: on };
+    } catch (error) {
+      tried.push(`${on}: ${errorMessage(error)}`);
     }
   }
-  return { session: await create(sessionOptions), device: 'cpu' };
+  const session = await create('cpu', sessionOptionsFor(sessionOptions, 'cpu'));
+  onFallback(tried, 'cpu');
+  return { session, device: 'cpu' };
+}
+
+/** Releases a session: under the WebGPU lock when it runs on WebGPU. */
+export function releaseSession(session: Ort.InferenceSession, device: OnnxExecutionDevice): Promise<void> {
+  return device === 'webgpu' ? withWebGpuLock(() => session.release()) : session.release();
 }
 
 /**

@@ -91,7 +91,7 @@ describe('OnnxWorkerModelHandler run failures and device fallback', () => {
     }
   });
 
-  it("device 'gpu' without CUDA: warns once, runs on the CPU in the workers", async () => {
+  it("device 'gpu': warns once, runs on the device the main thread settled on, in the workers", async () => {
     const warnings: string[] = [];
     const handler = new OnnxWorkerModelHandler({
       modelUri: fixture.bytes,
@@ -101,12 +101,12 @@ describe('OnnxWorkerModelHandler run failures and device fallback', () => {
     });
     const model = await handler.loadModel();
     try {
-      expect(model.device).toBe('cpu');
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/CUDA execution provider is not available/);
+      // No CUDA provider here: WebGPU where an adapter exists (lavapipe in CI), else the CPU.
+      expect(['webgpu', 'cpu']).toContain(model.device);
+      expect(warnings).toEqual([expect.stringMatching(new RegExp(`running on (the CPU|webgpu) \\(tried cuda: `))]);
       const elements = fixture.sample(2, 3);
       const results = await handler.runInference(elements, model, context());
-      results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output));
+      results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output, 1e-4));
     } finally {
       await handler.releaseModel(model);
     }

@@ -150,7 +150,10 @@ describe('OnnxModelHandler: config validation', () => {
   it.each([
     [{ modelUri: '' }, /Expected `modelUri` to be a file path or the model's bytes \(Uint8Array\), got `` \(string\)/],
     [{ modelUri: 42 }, /modelUri.*`42` \(number\)/],
-    [{ modelUri: 'm.onnx', device: 'tpu' }, /Expected `device` to be one of 'cpu', 'gpu', got `tpu` \(string\)/],
+    [
+      { modelUri: 'm.onnx', device: 'tpu' },
+      /Expected `device` to be one of 'cpu', 'gpu', 'webgpu', 'cuda', got `tpu` \(string\)/,
+    ],
     [{ modelUri: 'm.onnx', rejectNaN: 'yes' }, /rejectNaN/],
     [{ modelUri: 'm.onnx', onWarning: 'console' }, /onWarning/],
     [

@@ -117,51 +117,17 @@ describe('OnnxModelHandler: onnxruntime-node is loaded lazily', () => {
 });
 
 describe("OnnxModelHandler: device 'gpu'", () => {
-  (CUDA ? describe.skip : describe)('without CUDA (this machine: no CUDA execution provider)', () => {
-    it('falls back to the CPU with ONE warning per handler and still gives correct results', async () => {
-      const warnings: string[] = [];
-      const handler = new OnnxModelHandler({
-        modelUri: small.bytes,
-        device: 'gpu',
-        onWarning: (m) => warnings.push(m),
-      });
-      const first = await handler.loadModel();
-      const second = await handler.loadModel();
-      expect(first.device).toBe('cpu');
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(
-        /^OnnxModelHandler: device 'gpu' requested but the CUDA execution provider is not available \(.+\); running on the CPU\.$/,
-      );
-      const elements = small.sample(7);
-      const results = await handler.runInference(elements, second, context());
-      results.forEach((r, p) => expectTensorClose(r.inference as Tensor, small.forward(elements[p]).output));
-      await handler.releaseModel(first);
-      await handler.releaseModel(second);
+  // The fallback to the CPU (no CUDA, no WebGPU adapter) and the WebGPU path: test/integration/webgpu/.
+  it("a corrupt model on gpu is still a ModelLoadError (the CPU's), with no fallback warning", async () => {
+    const onWarning = jest.fn();
+    const error = await rejection(
+      new OnnxModelHandler({ modelUri: corruptModel(), device: 'gpu', onWarning }).loadModel(),
+    );
+    expect(error).toMatchObject({
+      name: 'ModelLoadError',
+      message: expect.stringMatching(/protobuf parsing failed/),
     });
-
-    it('warns through console.warn by default', async () => {
-      const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-      try {
-        const handler = new OnnxModelHandler({ modelUri: small.bytes, device: 'gpu' });
-        await handler.releaseModel(await handler.loadModel());
-        expect(warn).toHaveBeenCalledTimes(1);
-        expect(warn.mock.calls[0][0]).toMatch(/CUDA execution provider is not available/);
-      } finally {
-        warn.mockRestore();
-      }
-    });
-
-    it('a corrupt model on gpu is still a ModelLoadError, with no CUDA warning', async () => {
-      const onWarning = jest.fn();
-      const error = await rejection(
-        new OnnxModelHandler({ modelUri: corruptModel(), device: 'gpu', onWarning }).loadModel(),
-      );
-      expect(error).toMatchObject({
-        name: 'ModelLoadError',
-        message: expect.stringMatching(/protobuf parsing failed/),
-      });
-      expect(onWarning).not.toHaveBeenCalled();
-    });
+    expect(onWarning).not.toHaveBeenCalled();
   });
 
   // Needs a real GPU with the CUDA execution provider installed: reported as skipped (not passed) elsewhere.

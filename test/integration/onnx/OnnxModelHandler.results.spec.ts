@@ -194,6 +194,19 @@ describe('OnnxModelHandler: shapes', () => {
     expect(config.batchKeyFn!(new Float32Array(2))).toBe('float32[2]|user');
   });
 
+  it('the default maxBatchSize follows the device (SPEC §8); an explicit one wins', () => {
+    const bound = (config: Partial<ConstructorParameters<typeof OnnxModelHandler>[0]>) =>
+      new OnnxModelHandler({ modelUri: new Uint8Array(1), ...config }).batchConfig().maxBatchSize;
+    expect(bound({})).toBe(512);
+    expect(bound({ device: 'cpu' })).toBe(512);
+    expect([bound({ device: 'gpu' }), bound({ device: 'webgpu' }), bound({ device: 'cuda' })]).toEqual([
+      4096, 4096, 4096,
+    ]);
+    expect(bound({ device: 'webgpu', batch: { maxBatchSize: 256 } })).toBe(256);
+    // A minimum above the device's bound leaves the maximum to the estimator's own default.
+    expect(bound({ device: 'webgpu', batch: { minBatchSize: 5000 } })).toBeUndefined();
+  });
+
   it.each([1, 3, 4, 7, 8, 9])('fixed batch dimension 4: a batch of %i is split/padded into runs of 4', async (size) => {
     const fixture = fixedBatch(4);
     const handler = new OnnxModelHandler({ modelUri: fixture.bytes });

@@ -1,14 +1,13 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../../batching/BatchElementsConfig.js';
-import { MissingRuntimeError } from '../../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../../core/types.js';
 import { checkNumber } from '../../../core/validate.js';
 import { ModelHandler } from '../../../models/ModelHandler.js';
 import { OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
+import { resolveOrtPath, sessionOptionsFor, type OnnxExecutionDevice } from '../onnxDevice.js';
 import type { OnnxModelInfo } from '../onnxSession.js';
+import { webGpuLockBuffer } from '../webgpuLock.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
 import { OnnxWorkerPool, WorkerRunError, type WireTensor } from './OnnxWorkerPool.js';
@@ -17,7 +16,8 @@ import { OnnxWorkerPool, WorkerRunError, type WireTensor } from './OnnxWorkerPoo
 export interface OnnxWorkerModelHandlerConfig extends OnnxModelHandlerConfig {
   /**
    * Worker threads, each with its own session of the model. Batches run in parallel only when `runInference` has
-   * several in flight (`concurrent`). @default Math.min(2, os.availableParallelism())
+   * several in flight (`concurrent`). On WebGPU the runs of all threads are serialized (one WebGPU run at a time per
+   * process), so one worker is the default there. @default Math.min(2, os.availableParallelism()); 1 on WebGPU
    */
   readonly workers?: number;
 }
@@ -62,14 +62,13 @@ export class OnnxWorkerModelHandler<
 > extends ModelHandler<E, PredictionResult<E, I>, OnnxWorkerModel> {
   /** Loads (and checks) the model on the main thread first: the same errors, metadata and CUDA fallback as inline. */
   private readonly inline: OnnxModelHandler<E, I>;
-  private readonly workers: number;
+  private readonly workers: number | undefined;
 
   constructor(private readonly config: OnnxWorkerModelHandlerConfig) {
     super();
     this.inline = new OnnxModelHandler<E, I>(config);
-    const { workers = Math.min(2, availableParallelism()) } = config;
-    checkNumber('workers', workers, { min: 1, integer: true });
-    this.workers = workers;
+    checkNumber('workers', config.workers, { min: 1, integer: true });
+    this.workers = config.workers;
   }
 
   /** The configured model path, or `''` when the model was given as bytes. */
@@ -90,12 +89,14 @@ export class OnnxWorkerModelHandler<
     const probe = await this.inline.loadModel(modelId);
     const { source, inputs, outputNames, fixedBatchSize, device, ort } = probe;
     await this.inline.releaseModel(probe);
+    const webgpu = device === 'webgpu';
     const pool = new OnnxWorkerPool({
       ortPath: resolveOrtPath(),
       model: modelId || this.config.modelUri,
       source,
       sessionOptions: this.workerSessionOptions(device),
-      size: this.workers,
+      size: this.workers ?? (webgpu ? 1 : Math.min(2, availableParallelism())),
+      webGpuLock: webgpu ? webGpuLockBuffer() : undefined,
     });
     try {
       await pool.ready;
@@ -139,38 +140,11 @@ export class OnnxWorkerModelHandler<
     return model.pool.release();
   }
 
-  /** The session options each worker uses: the user's, with the CUDA choice the main thread made. */
-  private workerSessionOptions(device: 'cuda' | 'cpu'): InferenceSession.SessionOptions {
-    const { sessionOptions = {}, device: wanted = 'cpu' } = this.config;
+  /** The session options each worker uses: the user's, with the device the main thread's load settled on. */
+  private workerSessionOptions(device: OnnxExecutionDevice): InferenceSession.SessionOptions {
     // onnxruntime's default thread count is kept: measured on 2 cores (docs/performance.md), one worker with all
     // cores beats workers splitting them, and `concurrent: 2` over 2 workers oversubscribes only mildly.
-    const options: InferenceSession.SessionOptions = { ...sessionOptions };
-    if (wanted !== 'gpu') return options;
-    const isCuda = (ep: unknown) =>
-      ep === 'cuda' || (typeof ep === 'object' && (ep as { name?: string } | null)?.name === 'cuda');
-    const others = (sessionOptions.executionProviders ?? []).filter((ep) => !isCuda(ep));
-    const executionProviders = device === 'cuda' ? ['cuda', ...others] : others.length > 0 ? others : ['cpu'];
-    return { ...options, executionProviders };
+    const { sessionOptions = {}, device: wanted = 'cpu' } = this.config;
+    return wanted === 'cpu' ? { ...sessionOptions } : sessionOptionsFor(sessionOptions, device);
   }
-}
-
-/**
- * The absolute path of `onnxruntime-node`, for the workers to `require`: resolved from this module (CommonJS build,
- * jest), else from the main script, else from the working directory (ES-module build).
- */
-function resolveOrtPath(): string {
-  try {
-    if (typeof require === 'function') return require.resolve('onnxruntime-node');
-  } catch {
-    // Not resolvable from here: try the other bases.
-  }
-  for (const base of [process.argv[1], join(process.cwd(), 'index.js')]) {
-    if (!base) continue;
-    try {
-      return createRequire(base).resolve('onnxruntime-node');
-    } catch {
-      // Next base.
-    }
-  }
-  throw new MissingRuntimeError('onnxruntime-node');
 }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { InferenceError, ModelLoadError } from '../../../core/errors.js';
+import { releaseWebGpuLockOf } from '../webgpuLock.js';
 import { WORKER_SOURCE } from './workerSource.js';
 
 /** A tensor as it crosses the thread boundary: plain fields, its typed array transferred. */
@@ -21,6 +22,11 @@ export interface OnnxWorkerPoolOptions {
   readonly sessionOptions: object;
   /** Number of workers, each with its own session. */
   readonly size: number;
+  /**
+   * The process-wide WebGPU lock (`webGpuLockBuffer()`) for a model on WebGPU: each worker then creates, runs and
+   * releases its session only while holding it. @default undefined (no lock: not a WebGPU model)
+   */
+  readonly webGpuLock?: SharedArrayBuffer;
 }
 
 interface Job {
@@ -45,6 +51,8 @@ interface Slot {
   lastError: string | undefined;
   /** Its thread has ended. */
   exited: boolean;
+  /** Its `threadId` (a worker that has exited reports -1), to free the WebGPU lock if it died holding it. */
+  readonly threadId: number;
 }
 
 const messageOf = (e: unknown) => {
@@ -162,13 +170,23 @@ export class OnnxWorkerPool {
   }
 
   private spawn(): Slot {
-    const { ortPath, model, sessionOptions } = this.options;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, sessionOptions } });
-    const slot: Slot = { worker, ready: false, job: undefined, lastError: undefined, exited: false };
+    const { ortPath, model, sessionOptions, webGpuLock } = this.options;
+    const workerData = { ortPath, model, sessionOptions, webGpuLock };
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    const slot: Slot = {
+      worker,
+      ready: false,
+      job: undefined,
+      lastError: undefined,
+      exited: false,
+      threadId: worker.threadId,
+    };
     worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on('error', (error) => (slot.lastError = messageOf(error)));
     worker.on('exit', (code) => {
       slot.exited = true;
+      // A worker that died inside a WebGPU run must not leave every other thread waiting for the lock.
+      if (webGpuLock !== undefined) releaseWebGpuLockOf(slot.threadId);
       this.onExit(slot, code);
     });
     return slot;

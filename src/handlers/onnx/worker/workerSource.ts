@@ -12,17 +12,37 @@
  *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws.
  *
  * After the load it posts `{ type: 'ready' }`, or `{ type: 'loadError', message }`. `{ type: 'close' }` releases the
- * session after the runs already queued and lets the thread end. Plain JavaScript (ES2020,
- * CommonJS `require`): it is not compiled.
+ * session after the runs already queued and lets the thread end. With `workerData.webGpuLock` (a model on WebGPU) the
+ * session's creation, every run and its release hold the process-wide WebGPU lock (`webgpuLock.ts`: the same
+ * compare-and-swap on the shared word, waited on with `Atomics.waitAsync`). Plain JavaScript (ES2020, CommonJS
+ * `require`): it is not compiled.
  */
 export const WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const { threadId } = require('node:worker_threads');
 const messageOf = (e) => (e && typeof e.message === 'string' ? e.message : String(e));
+const lockWord = workerData.webGpuLock ? new Int32Array(workerData.webGpuLock) : undefined;
+// One WebGPU call at a time per process (see webgpuLock.ts): 0 = free, else the holder's threadId + 1.
+async function locked(fn) {
+  if (!lockWord) return fn();
+  for (;;) {
+    const holder = Atomics.compareExchange(lockWord, 0, 0, threadId + 1);
+    if (holder === 0) break;
+    const wait = Atomics.waitAsync(lockWord, 0, holder);
+    if (wait.async) await wait.value;
+  }
+  try {
+    return await fn();
+  } finally {
+    Atomics.store(lockWord, 0, 0);
+    Atomics.notify(lockWord, 0);
+  }
+}
 let session;
 const ready = (async () => {
   const ort = require(workerData.ortPath);
   try {
-    session = await ort.InferenceSession.create(workerData.model, workerData.sessionOptions);
+    session = await locked(() => ort.InferenceSession.create(workerData.model, workerData.sessionOptions));
   } catch (e) {
     parentPort.postMessage({ type: 'loadError', message: messageOf(e) });
     return undefined;
@@ -37,7 +57,7 @@ parentPort.on('message', (message) => {
   // Release the session before the thread ends, rather than leaving it to the teardown of the thread's environment.
   if (message.type === 'close') {
     chain = chain.then(async () => {
-      if (session) await session.release().catch(() => undefined);
+      if (session) await locked(() => session.release()).catch(() => undefined);
       parentPort.close();
     });
   }
@@ -50,7 +70,9 @@ async function run(ort, { id, feeds, outputNames, runOptions }) {
       const { type, data, dims } = feeds[name];
       tensors[name] = new ort.Tensor(type, data, dims);
     }
-    results = runOptions ? await session.run(tensors, outputNames, runOptions) : await session.run(tensors, outputNames);
+    results = await locked(() =>
+      runOptions ? session.run(tensors, outputNames, runOptions) : session.run(tensors, outputNames),
+    );
   } catch (e) {
     parentPort.postMessage({ type: 'error', id, message: messageOf(e) });
     return;
