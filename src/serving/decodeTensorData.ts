@@ -1,0 +1,180 @@
+import { InferRequestError } from './InferRequestError.js';
+import type { RuntimeDtype } from './oipDatatypes.js';
+
+/** Typed arrays (or strings, for BYTES) a request's tensor data becomes. */
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
+
+const INT_RANGES: Partial<Record<RuntimeDtype, readonly [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+const EXPECTED: Partial<Record<RuntimeDtype, string>> = {
+  float32: 'a number (FP32)',
+  float64: 'a number (FP64)',
+  bool: 'true or false (BOOL)',
+  string: 'a string (BYTES)',
+  int64: 'an integer within ±2^53, or a decimal string (INT64)',
+  uint64: 'a non-negative integer below 2^53, or a decimal string (UINT64)',
+};
+
+function allocate(dtype: RuntimeDtype, length: number): TensorData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(length);
+    case 'float64':
+      return new Float64Array(length);
+    case 'int8':
+      return new Int8Array(length);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(length);
+    case 'int16':
+      return new Int16Array(length);
+    case 'uint16':
+      return new Uint16Array(length);
+    case 'int32':
+      return new Int32Array(length);
+    case 'uint32':
+      return new Uint32Array(length);
+    case 'int64':
+      return new BigInt64Array(length);
+    case 'uint64':
+      return new BigUint64Array(length);
+    case 'string':
+      return new Array<string>(length);
+    default:
+      // FP16 has no JSON representation the protocol settles on (its spec says so): refused before we get here.
+      throw new Error(`No tensor data for ${dtype}.`);
+  }
+}
+
+/** Converts one JSON value to the element type, or `undefined` when it does not fit. */
+function convert(value: unknown, dtype: RuntimeDtype): number | bigint | string | undefined {
+  switch (dtype) {
+    case 'float32':
+    case 'float64':
+      // JSON has no NaN or Infinity, so every parsed number is finite.
+      return typeof value === 'number' ? value : undefined;
+    case 'bool':
+      return value === true ? 1 : value === false ? 0 : undefined;
+    case 'string':
+      return typeof value === 'string' ? value : undefined;
+    case 'int64':
+    case 'uint64': {
+      let big: bigint | undefined;
+      // JSON.parse rounds integers beyond 2^53 silently: those must come as decimal strings.
+      if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value);
+      else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
+      if (big === undefined) return undefined;
+      const fits = dtype === 'int64' ? big >= -(2n ** 63n) && big < 2n ** 63n : big >= 0n && big < 2n ** 64n;
+      return fits ? big : undefined;
+    }
+    default: {
+      const [min, max] = INT_RANGES[dtype]!;
+      return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
+    }
+  }
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return size;
+}
+
+/**
+ * Reads a request tensor's `data` (flat, or nested in row-major order as the protocol allows) into a typed array of
+ * the element type. Nested data must follow `shape` exactly; flat data must hold exactly `product(shape)` values.
+ *
+ * @param field The JSON path of the tensor, for error messages: `inputs[0]`.
+ * @throws InferRequestError (400) naming `field.data` and the position of a bad value.
+ */
+export function decodeTensorData(
+  data: unknown,
+  shape: readonly number[],
+  dtype: RuntimeDtype,
+  field: string,
+): TensorData {
+  if (!Array.isArray(data)) {
+    throw new InferRequestError(`\`${field}.data\`: expected an array of values, got ${show(data)}.`, 400);
+  }
+  const size = sizeOf(shape);
+  const out = allocate(dtype, size);
+  const sink = out as unknown as unknown[];
+  const flat = data.length === 0 || !Array.isArray(data[0]);
+  const bad = (value: unknown, where: string): never => {
+    throw new InferRequestError(
+      `\`${field}.data${where}\`: expected ${EXPECTED[dtype] ?? `an integer in the ${dtype.toUpperCase()} range`}, ` +
+        `got ${show(value)}.`,
+      400,
+    );
+  };
+  if (flat) {
+    if (data.length !== size) {
+      throw new InferRequestError(
+        `\`${field}.data\`: shape [${shape.join(', ')}] needs ${size} values, got ${data.length}.`,
+        400,
+      );
+    }
+    if (dtype === 'float32' || dtype === 'float64') {
+      for (let i = 0; i < size; i++) {
+        const v = data[i] as unknown;
+        if (typeof v !== 'number') bad(v, `[${i}]`);
+        sink[i] = v;
+      }
+    } else {
+      for (let i = 0; i < size; i++) {
+        const v = convert(data[i], dtype);
+        if (v === undefined) bad(data[i], `[${i}]`);
+        sink[i] = v;
+      }
+    }
+    return out;
+  }
+  let filled = 0;
+  const path: number[] = [];
+  const fill = (node: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      const v = convert(node, dtype);
+      if (v === undefined) bad(node, path.map((p) => `[${p}]`).join(''));
+      sink[filled++] = v;
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      throw new InferRequestError(
+        `\`${field}.data${path.map((p) => `[${p}]`).join('')}\`: nested data must follow shape ` +
+          `[${shape.join(', ')}]: expected ${shape[depth]} values at depth ${depth}, got ` +
+          `${Array.isArray(node) ? node.length : show(node)}.`,
+        400,
+      );
+    }
+    for (let i = 0; i < node.length; i++) {
+      path.push(i);
+      fill(node[i], depth + 1);
+      path.pop();
+    }
+  };
+  fill(data, 0);
+  return out;
+}
