@@ -10,7 +10,8 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // Examples and acceptance-style tests import the public names, resolved to the sources.
     '^rxjs-inference$': '<rootDir>/src/index.ts',
-    '^rxjs-inference/(operators|handlers|testing|redis)$': '<rootDir>/src/$1/index.ts',
+    // Every public subpath X is src/X/index.ts (see scripts/build.mjs).
+    '^rxjs-inference/([a-z]+)$': '<rootDir>/src/$1/index.ts',
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,

@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { types } from 'node:util';
-import { glob } from 'glob';
 import { asyncScheduler, Observable } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { describeValue, toError } from '../core/errors.js';
@@ -54,6 +53,8 @@ function isNewer(a: FileVersion, b: FileVersion): boolean {
 
 /** One poll: the newest matching regular file, or `undefined` when none matches. */
 async function findNewest(pattern: string, cwd: string, signal: AbortSignal): Promise<FileVersion | undefined> {
+  // Loaded at the first poll, not with the package: only users of watchFilePattern load glob (and bundle it).
+  const { glob } = await import('glob');
   const paths = await glob(pattern, { cwd, absolute: true, nodir: true, signal });
   const versions = await Promise.all(
     paths.map(async (path): Promise<FileVersion | undefined> => {

@@ -1,0 +1,20 @@
+// `rxjs-inference/onnx`: the ONNX Runtime handlers. Its declarations reference onnxruntime-node's types only, so a
+// project with onnxruntime-node (and no TensorFlow.js) compiles with `skipLibCheck: false`.
+
+/* Handlers */
+export { OnnxModelHandler } from '../handlers/onnx/OnnxModelHandler.js';
+export { OnnxWorkerModelHandler } from '../handlers/onnx/worker/OnnxWorkerModelHandler.js';
+
+/* Types */
+export type { OnnxModelHandlerConfig } from '../handlers/onnx/OnnxModelHandler.js';
+export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from '../handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from '../handlers/onnx/onnxSession.js';
+export type {
+  TensorLike,
+  OnnxTensorType,
+  OnnxTypedArray,
+  OnnxTensorInput,
+  OnnxExample,
+  OnnxInference,
+  OnnxTensor,
+} from '../handlers/onnx/onnxTensors.js';
