@@ -224,6 +224,8 @@ describe('watchFilePattern', () => {
       return jest.requireActual('glob').glob(pattern, { ...options, signal: undefined });
     });
     const h = harness('*.onnx');
+    // glob is imported at the first poll, so the glob call comes a few microtasks after subscription.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(signal?.aborted).toBe(false);
     h.subscription.unsubscribe();
     expect(signal?.aborted).toBe(true);
