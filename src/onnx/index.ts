@@ -4,10 +4,13 @@
 /* Handlers */
 export { OnnxModelHandler } from '../handlers/onnx/OnnxModelHandler.js';
 export { OnnxWorkerModelHandler } from '../handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export { onnxGenerate } from '../handlers/onnx/onnxGenerate.js';
 
 /* Types */
 export type { OnnxModelHandlerConfig } from '../handlers/onnx/OnnxModelHandler.js';
 export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from '../handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export type { OnnxGenerateConfig, OnnxSamplingConfig } from '../handlers/onnx/onnxGenerate.js';
+export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from '../handlers/onnx/OnnxInferenceFn.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from '../handlers/onnx/onnxSession.js';
 export type {
   TensorLike,

@@ -85,7 +85,7 @@ const ENTRY_NAMES: Record<string, string[]> = {
     'TfjsModelHandler',
     'RemoteModelHandler',
   ],
-  'rxjs-inference/onnx': ['OnnxModelHandler', 'OnnxWorkerModelHandler'],
+  'rxjs-inference/onnx': ['OnnxModelHandler', 'OnnxWorkerModelHandler', 'onnxGenerate'],
   'rxjs-inference/tfjs': ['TfjsModelHandler'],
   'rxjs-inference/remote': ['RemoteModelHandler', 'AdaptiveThrottler', 'HttpError', 'RemoteInferenceError'],
   'rxjs-inference/testing': ['FakeModelHandler'],
