@@ -95,22 +95,65 @@ export class MissingRuntimeError extends Error {
 
 /** Turns anything thrown into an `Error`, keeping the original as `cause` when it was not one. */
 export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
+  if (isError(thrown)) return thrown;
   return new Error(typeof thrown === 'string' ? thrown : `Non-Error thrown: ${describeValue(thrown)}`, {
     cause: thrown,
   });
 }
 
-/** A short, safe description of a value for error messages: `` `0` (number) ``. */
-export function describeValue(value: unknown): string {
-  let shown: string;
-  try {
-    shown = typeof value === 'string' ? value : typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
-  } catch {
-    shown = String(value);
+/** The message of anything thrown, never throwing itself (a thrown revoked Proxy has no message to read). */
+export function messageOf(thrown: unknown): string {
+  if (isError(thrown)) {
+    try {
+      return String(thrown.message);
+    } catch {
+      return 'Error';
+    }
   }
-  if (shown === undefined) shown = String(value);
+  return typeof thrown === 'string' ? thrown : describeValue(thrown);
+}
+
+/** `instanceof Error` that cannot throw (`instanceof` reads the prototype, which a revoked Proxy refuses). */
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+const NON_FINITE = /"\\u0000(-?Infinity|NaN)\\u0000"/g;
+
+/**
+ * A short, safe description of a value for error messages: `` `0` (number) ``, `` `[1,NaN]` (array) ``. It never
+ * throws, whatever the value (a revoked Proxy, a throwing getter or `toJSON`), and prints NaN and ±Infinity as
+ * such rather than as JSON's `null` (#13 item 11).
+ */
+export function describeValue(value: unknown): string {
+  let shown: string | undefined;
+  let type: string = value === null ? 'null' : typeof value;
+  try {
+    if (Array.isArray(value)) type = 'array';
+    if (typeof value === 'string') shown = value;
+    else if (typeof value === 'bigint') shown = `${value}n`;
+    else if (typeof value === 'number') shown = String(value);
+    else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+      const view = value as unknown as ArrayLike<number | bigint>;
+      type = view.constructor.name;
+      shown = `[${Array.from({ length: Math.min(view.length, 16) }, (_, i) => String(view[i])).join(',')}${view.length > 16 ? ',...' : ''}]`;
+    } else {
+      shown = JSON.stringify(value, (_key, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}\u0000` : v,
+      )?.replace(NON_FINITE, '$1');
+    }
+    if (shown === undefined) shown = String(value);
+  } catch {
+    try {
+      shown = String(value);
+    } catch {
+      shown = 'a value that cannot be read';
+    }
+  }
   if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
-  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `\`${shown}\` (${type})`;
 }

@@ -1,9 +1,10 @@
 import { type SchedulerLike, Subscription } from 'rxjs';
-import { InferenceError, InferenceTimeoutError } from '../core/errors.js';
+import { describeValue, InferenceError, InferenceTimeoutError } from '../core/errors.js';
 import type { FailedRecord, InferenceArgs, InferenceContext } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler } from '../models/ModelHandler.js';
-import { PartialOutput } from '../core/PartialOutput.js';
+import { isOutputArray, isPartialOutput } from '../models/inferenceOutputs.js';
+import type { PartialOutput } from '../core/PartialOutput.js';
 import { asyncOutputs } from './async.js';
 import { failure } from './Failed.js';
 import type { LoadedModel } from './ModelSlot.js';
@@ -120,18 +121,20 @@ export class BatchRunner {
       outcome();
       if (!settledSync) this.drive(job);
     };
-    const chunks: (readonly unknown[])[] = [];
+    const chunks: unknown[] = [];
     running.subscription.add(
       outputs$.subscribe({
         next: (chunk) => {
-          if (!(chunk instanceof PartialOutput)) chunks.push(chunk);
+          if (!isPartialOutput(chunk)) chunks.push(chunk);
           else if (!finished)
             this.partial(part, batch, chunk, (error) => finish(() => this.failed(job, part, batch, error, false)));
         },
         error: (error: unknown) => finish(() => this.failed(job, part, batch, error, true)),
         complete: () =>
           finish(() => {
-            const outputs = chunks.length === 1 ? chunks[0] : chunks.flat();
+            // A delivered value that is not an array is reported as the result (#13 item 1), not flattened into one.
+            const bad = chunks.findIndex((chunk) => !isOutputArray(chunk));
+            const outputs = bad >= 0 ? chunks[bad] : chunks.length === 1 ? chunks[0] : chunks.flat();
             this.completed(job, part, batch, outputs, started);
           }),
       }),
@@ -175,10 +178,8 @@ export class BatchRunner {
   }
 
   private completed(job: Job, part: Envelope[], batch: readonly unknown[], outputs: unknown, started: number): void {
-    if (!Array.isArray(outputs) || outputs.length !== batch.length) {
-      const got = Array.isArray(outputs)
-        ? `${outputs.length} results`
-        : `a ${outputs === null ? 'null' : typeof outputs}`;
+    if (!isOutputArray(outputs) || outputs.length !== batch.length) {
+      const got = isOutputArray(outputs) ? `${outputs.length} results` : describeValue(outputs);
       const error = new InferenceError(
         `${this.options.handler.constructor.name}.runInference returned ${got} for a batch of ${batch.length}; ` +
           'expected exactly one result per element, in input order.',

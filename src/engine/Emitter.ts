@@ -5,7 +5,13 @@ import { ReorderBuffer } from './ReorderBuffer.js';
 
 /** Several outputs of one element (a `withNoBatching` element is a whole batch). */
 export class Many {
+  readonly #brand = true;
   constructor(readonly values: readonly unknown[]) {}
+
+  /** A brand check: reads nothing from `value` (an output may be a revoked Proxy). */
+  static is(value: unknown): value is Many {
+    return typeof value === 'object' && value !== null && #brand in value;
+  }
 }
 
 /** How failures leave the engine: as the stream's error (plain `runInference`) or as `Left` values. */
@@ -47,7 +53,7 @@ export class Emitter {
   }
 
   private emit(entry: unknown): void {
-    if (entry instanceof Many) {
+    if (Many.is(entry)) {
       for (const value of entry.values) this.emitOne(value);
     } else {
       this.emitOne(entry);
@@ -57,7 +63,7 @@ export class Emitter {
   private emitOne(entry: unknown): void {
     const subscriber = this.subscriber;
     if (subscriber.closed) return;
-    if (entry instanceof Failed) {
+    if (Failed.is(entry)) {
       if (this.either) subscriber.next(left(entry.record));
       else this.fail(entry.record.error);
     } else {

@@ -3,6 +3,7 @@ import {
   InferenceError,
   InferenceTimeoutError,
   InvalidExampleError,
+  messageOf,
   ModelLoadError,
   ProcessingError,
 } from '../core/errors.js';
@@ -10,7 +11,13 @@ import type { FailedRecord, FailureStage } from '../core/types.js';
 
 /** A failed element on its way through the engine (never confused with a user's value). */
 export class Failed {
+  readonly #brand = true;
   constructor(readonly record: FailedRecord) {}
+
+  /** A brand check: reads nothing from `value`, so an element whose property access throws is safe to test. */
+  static is(value: unknown): value is Failed {
+    return typeof value === 'object' && value !== null && #brand in value;
+  }
 }
 
 const STAGE_NAMES: Record<FailureStage, string> = {
@@ -36,21 +43,28 @@ export function failure(
 }
 
 function wrapError(stage: FailureStage, index: number, thrown: unknown, batch: readonly unknown[] | undefined): Error {
-  if (
-    thrown instanceof InferenceError ||
-    thrown instanceof InvalidExampleError ||
-    thrown instanceof InferenceTimeoutError ||
-    thrown instanceof BufferOverflowError ||
-    thrown instanceof ModelLoadError ||
-    thrown instanceof ProcessingError
-  ) {
-    return thrown;
-  }
-  const reason = thrown instanceof Error ? thrown.message : String(thrown);
+  if (isOwnError(thrown)) return thrown;
+  const reason = messageOf(thrown);
   if (stage === 'inference') {
     const size = batch?.length ?? 1;
     return new InferenceError(`Inference failed on a batch of ${size}: ${reason}`, size, { cause: thrown });
   }
   const which = stage === 'stage' ? STAGE_NAMES.stage : `${STAGE_NAMES[stage]} ${index}`;
   return new ProcessingError(`${which} failed: ${reason}`, stage, index, { cause: thrown });
+}
+
+/** This library's own errors, already precise (timeouts, invalid examples, overflow...); safe on any thrown value. */
+function isOwnError(thrown: unknown): thrown is Error {
+  try {
+    return (
+      thrown instanceof InferenceError ||
+      thrown instanceof InvalidExampleError ||
+      thrown instanceof InferenceTimeoutError ||
+      thrown instanceof BufferOverflowError ||
+      thrown instanceof ModelLoadError ||
+      thrown instanceof ProcessingError
+    );
+  } catch {
+    return false;
+  }
 }

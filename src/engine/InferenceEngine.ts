@@ -6,6 +6,7 @@ import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 import {
   BufferOverflowError,
   describeValue,
+  InferenceTimeoutError,
   InvalidExampleError,
   type ModelLoadError,
   toError,
@@ -13,11 +14,12 @@ import {
 import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
-import { isThenable } from './async.js';
 import { BatchRunner, type Envelope } from './BatchRunner.js';
-import { applyFunctions } from './applyFunctions.js';
+import { applyFunctions, Pending } from './applyFunctions.js';
+import { isOutputArray } from '../models/inferenceOutputs.js';
 import { Failed, failure } from './Failed.js';
 import { type LoadedModel, ModelSlot } from './ModelSlot.js';
+import { scheduleOwned } from './scheduleOwned.js';
 import { Emitter, type EngineMode, Many } from './Emitter.js';
 
 /** Everything one engine needs, resolved and validated by the operator. */
@@ -168,10 +170,11 @@ export class InferenceEngine {
 
   private onNext(input: unknown): void {
     const seq = this.seq++;
-    const value = applyFunctions('preprocess', this.pre, input);
-    if (value instanceof Failed) this.settle(seq, value);
-    else if (isThenable(value))
-      this.later(value, (v) => (v instanceof Failed ? this.settle(seq, v) : this.enqueue(seq, input, v)));
+    // Elements are values: nothing is read from one here (it may be a revoked Proxy, or have a `then` method).
+    const value = this.pre.length === 0 ? input : applyFunctions('preprocess', this.pre, input);
+    if (Failed.is(value)) this.settle(seq, value);
+    else if (Pending.is(value))
+      this.later(seq, 'preprocess', value, (v) => (Failed.is(v) ? this.settle(seq, v) : this.enqueue(seq, input, v)));
     else this.enqueue(seq, input, value);
   }
 
@@ -187,9 +190,9 @@ export class InferenceEngine {
       else this.settle(seq, failure('inference', 0, value, error));
       return;
     }
-    if (this.noBatching && !(Array.isArray(value) && value.length > 0)) {
+    if (this.noBatching && !(isOutputArray(value) && value.length > 0)) {
       const error = new InvalidExampleError(
-        `Element ${seq} is ${Array.isArray(value) ? 'an empty batch' : `not a batch: ${describeValue(value)}`}; ` +
+        `Element ${seq} is ${isOutputArray(value) ? 'an empty batch' : `not a batch: ${describeValue(value)}`}; ` +
           'with withNoBatching() every element must be a non-empty array of examples.',
         undefined,
         undefined,
@@ -241,22 +244,25 @@ export class InferenceEngine {
     const wait = oldest.at + bound - this.options.clock();
     if (wait <= 0) return true;
     if (this.timeBoundAction === undefined || this.timeBoundAction.closed) {
-      this.timeBoundAction = this.options.scheduler.schedule(() => {
-        this.timeBoundAction = undefined;
-        this.pump(false);
-      }, wait);
-      this.subscriptions.add(this.timeBoundAction);
+      this.timeBoundAction = scheduleOwned(
+        this.subscriptions,
+        this.options.scheduler,
+        () => {
+          this.timeBoundAction = undefined;
+          this.pump(false);
+        },
+        wait,
+      );
     }
     return false;
   }
 
   private scheduleFlush(): void {
     if (this.flushAction !== undefined && !this.flushAction.closed) return;
-    this.flushAction = this.options.burstScheduler.schedule(() => {
+    this.flushAction = scheduleOwned(this.subscriptions, this.options.burstScheduler, () => {
       this.flushAction = undefined;
       this.pump(true);
     });
-    this.subscriptions.add(this.flushAction);
   }
 
   private dispatch(key: BatchKey): void {
@@ -320,26 +326,67 @@ export class InferenceEngine {
 
   private postprocess(envelope: Envelope, output: unknown, modelId: string): void {
     const seq = envelope.seq;
+    if (this.post.length === 0) {
+      this.settle(seq, this.noBatching ? new Many(output as readonly unknown[]) : output);
+      return;
+    }
     if (!this.noBatching) {
       const result = applyFunctions('postprocess', this.post, output, modelId);
-      if (isThenable(result)) this.later(result, (r) => this.settle(seq, r));
+      if (Pending.is(result)) this.later(seq, 'postprocess', result, (r) => this.settle(seq, r));
       else this.settle(seq, result);
       return;
     }
     const results = (output as readonly unknown[]).map((o) => applyFunctions('postprocess', this.post, o, modelId));
-    if (!results.some(isThenable)) this.settle(seq, new Many(results));
-    else this.later(Promise.all(results), (all) => this.settle(seq, new Many(all)));
+    const pending = results.find(Pending.is);
+    if (pending === undefined) {
+      this.settle(seq, new Many(results));
+      return;
+    }
+    const all = Promise.all(results.map((r) => (Pending.is(r) ? r.promise : r)));
+    this.later(seq, 'postprocess', new Pending(all, pending.index, pending.element), (values) =>
+      this.settle(seq, new Many(values as unknown[])),
+    );
   }
 
-  /** Continues with `then` once `pending` settles (asynchronous pre/postprocessing), unless closed by then. */
-  private later<T>(pending: PromiseLike<T>, then: (value: T) => void): void {
+  /**
+   * Continues with `then` once asynchronous pre/postprocessing settles, unless closed by then. With `timeoutMs` it is
+   * bounded like a batch: past it the element fails (a Promise that never settles must not stall the stream).
+   */
+  private later(
+    seq: number,
+    stage: 'preprocess' | 'postprocess',
+    pending: Pending,
+    then: (value: unknown) => void,
+  ): void {
+    const { timeoutMs, scheduler } = this.options;
     this.pendingWork++;
-    pending.then((value) => {
+    let done = false;
+    let timer: Subscription | undefined;
+    const finish = (outcome: () => void): void => {
+      if (done) return;
+      done = true;
       this.pendingWork--;
+      timer?.unsubscribe();
       if (this.closed) return;
-      then(value);
+      outcome();
       this.maybeComplete();
-    });
+    };
+    pending.promise.then((value) => finish(() => then(value)));
+    if (timeoutMs !== undefined && !done) {
+      timer = scheduleOwned(
+        this.subscriptions,
+        scheduler,
+        () => {
+          const which = stage === 'preprocess' ? 'Preprocess' : 'Postprocess';
+          const error = new InferenceTimeoutError(
+            `${which} function ${pending.index} took longer than timeoutMs (${timeoutMs} ms) on element ${seq}.`,
+            timeoutMs,
+          );
+          finish(() => this.settle(seq, failure(stage, pending.index, pending.element, error)));
+        },
+        timeoutMs,
+      );
+    }
   }
 
   /** An element is done (output, outputs or failure): emit it now or when its turn comes. */

@@ -1,30 +1,12 @@
-import { from, isObservable, type Observable } from 'rxjs';
+import { from, type Observable } from 'rxjs';
+import { arrivesLater } from '../models/inferenceOutputs.js';
 
-/** True for Promises and other thenables. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
+export { isThenable } from '../models/inferenceOutputs.js';
 
 /**
- * A model-load result as an Observable, or `undefined` when it is the model itself (synchronous). Only Observables
- * and thenables count as asynchronous: a model that happens to be an array or an iterable is a model.
+ * A batch result as an Observable of what it delivers (arrays of outputs, partial outputs), or `undefined` when it came
+ * synchronously: then it is the array of outputs, or — a handler bug the caller reports — something that is not one.
  */
-export function asyncModel<M>(result: unknown): Observable<M> | undefined {
-  if (isObservable(result)) return result as Observable<M>;
-  if (isThenable(result)) return from(result as PromiseLike<M>);
-  return undefined;
-}
-
-/**
- * A batch result as an Observable, or `undefined` when it is already the array of outputs (synchronous). Anything
- * else an `ObservableInput` can be (Promise, Observable, async iterable) is asynchronous; an Observable that emits
- * several arrays has them concatenated.
- */
-export function asyncOutputs(result: unknown): Observable<readonly unknown[]> | undefined {
-  if (Array.isArray(result)) return undefined;
-  return from(result as PromiseLike<readonly unknown[]>);
+export function asyncOutputs(result: unknown): Observable<unknown> | undefined {
+  return arrivesLater(result) ? from(result as PromiseLike<unknown>) : undefined;
 }

@@ -1,9 +1,10 @@
-import { defer, forkJoin, map, of, type Observable } from 'rxjs';
+import { defer, forkJoin, isObservable, map, of, type Observable } from 'rxjs';
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 import { describeValue, InferenceError, InvalidExampleError } from '../core/errors.js';
 import type { InferenceArgs, InferenceContext, ModelMetadata, ModelUpdate } from '../core/types.js';
 import { checkNumber, checkObject } from '../core/validate.js';
-import { KeyedModelManager, outputsAsObservable, type KeyedModelGroup } from './KeyedModelManager.js';
+import { isOutputArray, mapOutputs } from './inferenceOutputs.js';
+import { KeyedModelManager, type KeyedModelGroup } from './KeyedModelManager.js';
 import { estimateBytes, ModelHandler, type InferenceResult, type ModelLoadResult } from './ModelHandler.js';
 
 /** Maps one or more keys to the handler whose model serves them (Beam's `KeyModelMapping`). */
@@ -149,9 +150,7 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
         model,
         context,
       );
-      const attach = (outputs: readonly Out[]) => outputs.map((out, i) => [batch[i]?.[0] as K, out] as const);
-      const later = outputsAsObservable(result);
-      return later === undefined ? attach(result as readonly Out[]) : later.pipe(map(attach));
+      return mapOutputs(result, (outputs) => outputs.map((out, i) => [batch[i]?.[0] as K, out] as const));
     }
     return this.runGroups(batch, model as KeyedModelManager<K>, context);
   }
@@ -248,10 +247,11 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
       return manager.run<Out>(index, (model) => group.handler.runInference(examples, model, groupContext));
     };
     const place = (index: number, indices: readonly number[], outputs: readonly Out[]): void => {
-      if (outputs.length !== indices.length) {
+      if (!isOutputArray(outputs) || outputs.length !== indices.length) {
         throw new InferenceError(
-          `The model of key group '${manager.groups[index]!.id}' returned ${outputs.length} outputs for ` +
-            `${indices.length} examples.`,
+          `The model of key group '${manager.groups[index]!.id}' returned ` +
+            `${isOutputArray(outputs) ? `${outputs.length} outputs` : describeValue(outputs)} for ` +
+            `${indices.length} examples; expected an array of exactly one result per element.`,
           indices.length,
         );
       }
@@ -262,8 +262,8 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
       // handler is synchronous.
       const [[index, indices]] = positions;
       const outputs = runGroup(index, indices);
-      if (Array.isArray(outputs)) {
-        place(index, indices, outputs);
+      if (isOutputArray(outputs) || !isObservable(outputs)) {
+        place(index, indices, outputs as readonly Out[]);
         return results;
       }
       return (outputs as Observable<readonly Out[]>).pipe(map((o) => (place(index, indices, o), results)));
@@ -275,7 +275,7 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
       [...positions].map(([index, indices]) =>
         defer(() => {
           const outputs = runGroup(index, indices);
-          return Array.isArray(outputs) ? of(outputs) : (outputs as Observable<readonly Out[]>);
+          return isObservable(outputs) ? outputs : of(outputs);
         }).pipe(map((outputs) => place(index, indices, outputs))),
       ),
     ).pipe(map(() => results));

@@ -1,8 +1,8 @@
-import { PartialOutput } from '../core/PartialOutput.js';
-import { AsyncSubject, filter, finalize, from, isObservable, of, reduce, switchMap, take, type Observable } from 'rxjs';
+import { AsyncSubject, finalize, from, isObservable, of, switchMap, take, type Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { describeValue, ModelLoadError, toError } from '../core/errors.js';
 import type { KeyModelPathMapping } from '../core/types.js';
+import { isThenable, outputsAsObservable } from './inferenceOutputs.js';
 import type { InferenceResult, ModelHandler } from './ModelHandler.js';
 
 /** One group of keys served by one model (a resolved `KeyMhMapping`, or a group after a per-key refresh). */
@@ -305,15 +305,6 @@ export class KeyedModelManager<K> {
   }
 }
 
-/** True for Promises and other thenables. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}
-
 /**
  * A load result as an Observable, or `undefined` when it is the model itself. Only Observables and thenables are
  * asynchronous: a model that happens to be an array or an iterable is a model (as in the engine).
@@ -322,17 +313,4 @@ export function modelAsObservable(result: unknown): Observable<unknown> | undefi
   if (isObservable(result)) return result;
   if (isThenable(result)) return from(result);
   return undefined;
-}
-
-/**
- * An inference result as an Observable of the whole output array, or `undefined` when it is already the array.
- * An Observable that emits several arrays has them concatenated (as in the engine).
- */
-export function outputsAsObservable<R>(result: InferenceResult<R>): Observable<readonly R[]> | undefined {
-  if (Array.isArray(result)) return undefined;
-  // Partial outputs (streamed tokens) are not forwarded through keyed handlers: only the final results count.
-  return from(result as PromiseLike<readonly R[] | PartialOutput>).pipe(
-    filter((part): part is readonly R[] => !(part instanceof PartialOutput)),
-    reduce((all: readonly R[], part: readonly R[]) => all.concat(part), [] as readonly R[]),
-  );
 }

@@ -1,9 +1,8 @@
-import { map } from 'rxjs';
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 import { describeValue } from '../core/errors.js';
 import type { InferenceArgs, InferenceContext, ModelUpdate } from '../core/types.js';
 import { checkFunction, checkObject } from '../core/validate.js';
-import { outputsAsObservable } from './KeyedModelManager.js';
+import { mapOutputs } from './inferenceOutputs.js';
 import { estimateBytes, ModelHandler, type InferenceResult, type ModelLoadResult } from './ModelHandler.js';
 
 /** Options of a {@link MaybeKeyedModelHandler}. */
@@ -96,10 +95,9 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
   ): InferenceResult<Out | readonly [K, Out]> {
     const keyed = batch.map((element) => this.isKeyed(element));
     const result = this.inner.runInference(this.examples(batch, keyed), model, context);
-    const attach = (outputs: readonly Out[]) =>
-      outputs.map((out, i) => (keyed[i] ? ([(batch[i] as readonly [K, In])[0], out] as const) : out));
-    const later = outputsAsObservable(result);
-    return later === undefined ? attach(result as readonly Out[]) : later.pipe(map(attach));
+    return mapOutputs(result, (outputs) =>
+      outputs.map((out, i) => (keyed[i] ? ([(batch[i] as readonly [K, In])[0], out] as const) : out)),
+    );
   }
 
   override releaseModel(model: M): void | PromiseLike<void> {

@@ -3,7 +3,8 @@ import { TestScheduler } from 'rxjs/testing';
 import { ModelLoadError } from '../../src/core/errors';
 import { modelHandler } from '../../src/models/custom/modelHandler';
 import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
-import { KeyedModelManager, outputsAsObservable } from '../../src/models/KeyedModelManager';
+import { KeyedModelManager } from '../../src/models/KeyedModelManager';
+import { outputsAsObservable } from '../../src/models/inferenceOutputs';
 import { collectNow, context, countingHandler, managerOf, newLog, type Log } from './helpers';
 
 function twoGroups(log: Log, maxModelsInMemory?: number) {
