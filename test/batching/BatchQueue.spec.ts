@@ -135,8 +135,8 @@ describe('BatchQueue', () => {
 
     it.each([
       [-1, '`-1` (number)'],
-      [Number.NaN, '`null` (number)'],
-      [Infinity, '`null` (number)'],
+      [Number.NaN, '`NaN` (number)'],
+      [Infinity, '`Infinity` (number)'],
       ['3', '`3` (string)'],
     ])('rejects a weight of %p with a TypeError naming elementSizeFn and the element', (weight, shown) => {
       const queue = new BatchQueue<{ id: number }>({ elementSizeFn: () => weight as number });
