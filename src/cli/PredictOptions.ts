@@ -1,4 +1,4 @@
-import type { TfjsBackendName, TfjsModelType } from '../handlers/index.js';
+import type { OnnxDevice, TfjsBackendName, TfjsModelType } from '../handlers/index.js';
 import type { OutputFormat } from './formatOutput.js';
 import type { ModelRuntime } from './loadModelSignature.js';
 
@@ -55,7 +55,7 @@ export interface PredictOptions {
   /** `--backend` (TF.js). */
   readonly backend?: TfjsBackendName;
   /** `--device` (ONNX). */
-  readonly device?: 'cpu' | 'gpu';
+  readonly device?: OnnxDevice;
   /** `--progress` / `--no-progress`: `undefined` = auto (on). */
   readonly progress: boolean;
   /** `--progress-interval-ms`: time between plain progress lines when standard error is not a terminal. */

@@ -5,6 +5,7 @@ import {
   OnnxWorkerModelHandler,
   TfjsModelHandler,
   type ModelHandler,
+  type OnnxDevice,
   type OnnxModel,
   type TfjsBackendName,
   type TfjsModel,
@@ -29,7 +30,7 @@ export interface HandlerOptions {
   readonly runtime?: ModelRuntime;
   readonly modelType?: TfjsModelType;
   readonly backend?: TfjsBackendName;
-  readonly device?: 'cpu' | 'gpu';
+  readonly device?: OnnxDevice;
   /** ONNX only: worker threads (`OnnxWorkerModelHandler`); inline when absent. */
   readonly workers?: number;
   /** Where warnings and (verbose) information go. */

@@ -6,6 +6,7 @@ import type { CliIO } from './CliIO.js';
 import { createOutputFormatter } from './formatOutput.js';
 import { createInputMapping } from './inputMapping.js';
 import { LineSource } from './LineSource.js';
+import { defaultMaxBatchSize } from './deviceOption.js';
 import { createHandler, loadModelSignature } from './loadModelSignature.js';
 import { countLines, openInput, openOutput } from './openStreams.js';
 import type { PredictOptions } from './PredictOptions.js';
@@ -95,7 +96,7 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
         ),
       batch: {
         ...(options.minBatchSize !== undefined && { minBatchSize: options.minBatchSize }),
-        ...(options.maxBatchSize !== undefined && { maxBatchSize: options.maxBatchSize }),
+        maxBatchSize: options.maxBatchSize ?? defaultMaxBatchSize(options.device),
         ...(options.maxBatchDurationMs !== undefined && { maxBatchDurationMs: options.maxBatchDurationMs }),
       },
     });

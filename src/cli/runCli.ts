@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { deviceOption } from './deviceOption.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './formatOutput.js';
 import type { CliIO } from './CliIO.js';
 import { predict } from './predict.js';
@@ -91,7 +92,7 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
     .option('-k, --top-k <k>', 'classes kept by --output-format topk', integer(1), 5)
     .option('--softmax', 'argmax/topk scores are softmax probabilities')
     .option('--precision <digits>', 'significant digits of float outputs (default: 9 for float32)', integer(1))
-    .option('--max-batch-size <n>', 'largest batch', integer(1), 1024)
+    .option('--max-batch-size <n>', 'largest batch (default: 1024; 4096 with a --device other than cpu)', integer(1))
     .option('--min-batch-size <n>', 'smallest batch (default: 1)', integer(1))
     .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
     .option('--concurrent <n>', 'batches in flight at once (default: --workers, else 1)', integer(1))
@@ -120,9 +121,7 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
         'cpu',
       ]),
     )
-    .addOption(
-      new Option('--device <device>', 'ONNX device (gpu falls back to cpu with a warning)').choices(['cpu', 'gpu']),
-    )
+    .addOption(deviceOption())
     .option('--no-progress', 'no progress on standard error')
     .option(
       '--progress-interval-ms <ms>',

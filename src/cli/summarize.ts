@@ -28,6 +28,11 @@ export interface RunSummary {
   readonly recordsPerSecond: number;
   /** Peak resident set size of the process, in bytes. */
   readonly peakRssBytes: number;
+  /**
+   * Where the model ran (`'cpu'`, `'webgpu'`, `'cuda'`; `--device gpu` resolved), from the run's
+   * `model_device_<device>` gauges; `'unknown'` when the model does not say (several: joined with `,`).
+   */
+  readonly device: string;
   /** Models that produced results (ids), in order of first result. */
   readonly models: readonly string[];
   /** Every metric of the run's registry (Beam's names). */
@@ -66,6 +71,15 @@ export function summarize(registry: MetricsRegistry, counts: RunCounts): RunSumm
     undefined,
   );
   const seconds = counts.elapsedMs / 1000;
+  // `model_device_<device>` gauges (RunInferenceMetrics.recordDevice), one per model and device.
+  const devices = [
+    ...new Set(
+      registry
+        .listGauges()
+        .filter((g) => g.name.startsWith('model_device_') && g.value === 1)
+        .map((g) => g.name.slice('model_device_'.length)),
+    ),
+  ];
   return {
     recordsIn: counts.recordsIn,
     recordsOut: counts.recordsOut,
@@ -80,6 +94,7 @@ export function summarize(registry: MetricsRegistry, counts: RunCounts): RunSumm
     elapsedMs: counts.elapsedMs,
     recordsPerSecond: seconds > 0 ? counts.recordsIn / seconds : 0,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    device: devices.length > 0 ? devices.join(',') : 'unknown',
     models: counts.models,
     metrics: registry.snapshot(),
   };
@@ -102,6 +117,7 @@ export function formatSummary(
       (summary.failedBatches > 0 ? `, failed batches ${summary.failedBatches}` : ''),
     `  latency     p50 ${fixed(summary.batchLatencyP50Ms, 2)} ms, p99 ${fixed(summary.batchLatencyP99Ms, 2)} ms per batch`,
     `  throughput  ${Math.round(summary.recordsPerSecond)} records/s`,
+    `  device      ${summary.device}`,
     `  output      ${output}`,
   ];
   if (deadLetter !== undefined) lines.push(`  dead letter ${deadLetter}`);

@@ -114,9 +114,10 @@ export class InferenceEngine {
           this.fail(thrown);
         }
       },
-      onLoaded: (latencyMs, byteSize, prefix) => {
+      onLoaded: (latencyMs, byteSize, prefix, device) => {
         const metrics = prefix === undefined ? options.metrics : options.metrics?.withPrefix(prefix);
         metrics?.recordLoad(latencyMs, byteSize);
+        if (device !== undefined) metrics?.recordDevice(device);
       },
     });
     this.runner = new BatchRunner({

@@ -34,8 +34,16 @@ export interface ModelSlotOptions<M> {
   readonly onFatal: (error: Error) => void;
   /** A refreshed model failed to load while an older one keeps serving. */
   readonly onLoadError: (error: ModelLoadError, update: ModelUpdate) => void;
-  /** A load finished, in `clock` milliseconds, growing the process's resident memory by `byteSize` (Beam's measure). */
-  readonly onLoaded: (latencyMs: number, byteSize: number | undefined, prefix: string | undefined) => void;
+  /**
+   * A load finished, in `clock` milliseconds, growing the process's resident memory by `byteSize` (Beam's measure);
+   * `device` is the model's own `device` field when it has one (the ONNX handlers': `'cpu'`, `'webgpu'`, `'cuda'`).
+   */
+  readonly onLoaded: (
+    latencyMs: number,
+    byteSize: number | undefined,
+    prefix: string | undefined,
+    device: string | undefined,
+  ) => void;
 }
 
 /**
@@ -132,7 +140,13 @@ export class ModelSlot<M> {
           const free =
             modelIdentifier === undefined ? () => releaseQuietly(handler, model) : () => subscription.unsubscribe();
           const grown = memoryBefore === undefined ? undefined : (residentBytes() ?? memoryBefore) - memoryBefore;
-          this.options.onLoaded(clock() - startedAt, grown === undefined ? undefined : Math.max(0, grown), prefix);
+          const device = (model as { device?: unknown } | null)?.device;
+          this.options.onLoaded(
+            clock() - startedAt,
+            grown === undefined ? undefined : Math.max(0, grown),
+            prefix,
+            typeof device === 'string' ? device : undefined,
+          );
           this.install({ model, id, prefix, refs: 0, retired: false, released: false, free });
         },
         error: (error: unknown) => {

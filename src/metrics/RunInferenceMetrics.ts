@@ -18,6 +18,14 @@ export const RUN_INFERENCE_METRIC_NAMES = {
 } as const;
 
 /**
+ * Base-name prefix of the device gauges (ours): `model_device_<device>` is set to 1 when a model that says where it
+ * runs (the ONNX handlers' `'cpu'`, `'webgpu'`, `'cuda'`) has loaded, e.g. `RunInference/model_device_webgpu`, or
+ * `RunInference/v2_model_device_webgpu` after a refresh to a model named `v2`. In Prometheus (an info-style metric):
+ * `rxjs_inference_model_device_webgpu{namespace="RunInference",model="v2"} 1`.
+ */
+export const MODEL_DEVICE_METRIC_PREFIX = 'model_device_';
+
+/**
  * The metrics one `runInference` records, with Beam's names, in a {@link MetricsRegistry}.
  *
  * Naming: every metric is `` `${namespace}/${prefix}${name}` ``: `namespace` is the handler's
@@ -97,6 +105,12 @@ export class RunInferenceMetrics {
     if (modelByteSize !== undefined) {
       (this.modelByteSize ??= this.distribution(RUN_INFERENCE_METRIC_NAMES.modelByteSize)).update(modelByteSize);
     }
+  }
+
+  /** A model loaded on `device`: the gauge `model_device_<device>` is 1 (see {@link MODEL_DEVICE_METRIC_PREFIX}). */
+  recordDevice(device: string): void {
+    const name = MODEL_DEVICE_METRIC_PREFIX + device.replace(/[^a-zA-Z0-9_]/g, '_');
+    this.registry.gauge({ namespace: this.namespace, prefix: this.prefix, name }).set(1);
   }
 
   /** A batch failed: `failed_batches_counter += 1`. */

@@ -173,6 +173,8 @@ describe('summarize', () => {
     metrics.withPrefix('v2_').recordBatch(4, 40, 50);
     metrics.recordFailedBatch();
     metrics.recordLoad(12);
+    metrics.recordDevice('webgpu');
+    metrics.withPrefix('v2_').recordDevice('webgpu');
     const summary = summarize(registry, {
       recordsIn: 105,
       recordsOut: 104,
@@ -181,7 +183,13 @@ describe('summarize', () => {
       elapsedMs: 500,
       models: ['a', 'b'],
     });
-    expect(summary).toMatchObject({ batches: 11, failedBatches: 1, recordsPerSecond: 210, modelLoadMs: [12] });
+    expect(summary).toMatchObject({
+      batches: 11,
+      failedBatches: 1,
+      recordsPerSecond: 210,
+      modelLoadMs: [12],
+      device: 'webgpu',
+    });
     expect(summary.meanBatchSize).toBeCloseTo(104 / 11);
     expect(summary.batchLatencyP50Ms).toBeCloseTo(2, 1);
     expect(summary.peakRssBytes).toBeGreaterThan(1e6);
@@ -189,6 +197,7 @@ describe('summarize', () => {
     expect(text).toContain('records     in 105, out 104, failed 1, blank lines skipped 2');
     expect(text).toContain('batches     11, mean size 9.5, failed batches 1');
     expect(text).toContain('models      a -> b');
+    expect(text).toContain('device      webgpu');
     expect(text).toMatch(/peak RSS {4}\d+\.\d MB/);
     expect(text).not.toMatch(CONTROL_CHARACTERS);
   });
@@ -202,7 +211,13 @@ describe('summarize', () => {
       elapsedMs: 0,
       models: [],
     });
-    expect(summary).toMatchObject({ batches: 0, meanBatchSize: 0, batchLatencyP50Ms: 0, recordsPerSecond: 0 });
+    expect(summary).toMatchObject({
+      batches: 0,
+      meanBatchSize: 0,
+      batchLatencyP50Ms: 0,
+      recordsPerSecond: 0,
+      device: 'unknown',
+    });
     expect(formatSummary(summary, { verbose: true, output: 'x', deadLetter: undefined })).toContain('model load  -');
   });
 });

@@ -74,10 +74,12 @@ describe('runCli (in-process)', () => {
       }),
     ]);
     const s = JSON.parse(readFileSync(summary, 'utf8'));
-    expect(s).toMatchObject({ recordsIn: 302, recordsOut: 300, recordsFailed: 2, blankLines: 1 });
+    expect(s).toMatchObject({ recordsIn: 302, recordsOut: 300, recordsFailed: 2, blankLines: 1, device: 'cpu' });
+    expect(s.metrics.gauges['RunInference/model_device_cpu']).toBe(1);
     expect(s.batches).toBeGreaterThanOrEqual(300 / 16);
     expect(s.metrics.counters['RunInference/num_inferences']).toBe(300);
     expect(stderr()).toContain('records     in 302, out 300, failed 2, blank lines skipped 1');
+    expect(stderr()).toContain('device      cpu');
     expect(stderr()).not.toMatch(CONTROL_CHARACTERS);
   });
 
