@@ -1,5 +1,6 @@
 /* Operators */
 export { runInference } from './operators/runInference.js';
+export { streamInference } from './operators/streamInference.js';
 export { withExceptionHandling } from './operators/withExceptionHandling.js';
 export { partitionFailures } from './operators/partitionFailures.js';
 export { batchElements } from './operators/batchElements.js';
@@ -22,6 +23,9 @@ export { MaybeKeyedModelHandler, isKeyedElement } from './models/MaybeKeyedModel
 
 /* Serving */
 export { createPredictor } from './serving/createPredictor.js';
+
+/* Text */
+export { loadTokenizer } from './text/loadTokenizer.js';
 
 /* Testing */
 export { FakeModelHandler } from './testing/FakeModelHandler.js';
@@ -47,6 +51,8 @@ export { PredictorClosedError } from './serving/PredictorClosedError.js';
 export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';
 
 /* Types */
+export type { TextTokenizer, TokenizerSource } from './text/loadTokenizer.js';
+export type { InferenceEvent } from './core/InferenceEvent.js';
 export type { FakeModelHandlerConfig, FakeModel } from './testing/FakeModelHandler.js';
 export type { TfjsModelHandlerConfig, TfjsOutputMode, TfjsPrediction } from './handlers/tfjs/TfjsModelHandler.js';
 export type { TfjsModel, TfjsModelType } from './handlers/tfjs/TfjsModel.js';

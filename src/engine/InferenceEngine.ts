@@ -21,6 +21,7 @@ import { Failed, failure } from './Failed.js';
 import { type LoadedModel, ModelSlot } from './ModelSlot.js';
 import { scheduleOwned } from './scheduleOwned.js';
 import { Emitter, type EngineMode, Many } from './Emitter.js';
+import { StreamEmitter } from './StreamEmitter.js';
 
 /** Everything one engine needs, resolved and validated by the operator. */
 export interface EngineOptions {
@@ -43,6 +44,8 @@ export interface EngineOptions {
   readonly onModelLoad: ((modelId: string) => void) | undefined;
   readonly metrics: RunInferenceMetrics | undefined;
   readonly bisect: boolean;
+  /** `streamInference`: partial outputs are delivered, results come as `end` events. */
+  readonly stream?: boolean;
   /** An element whose signal has aborted when its batch is formed is taken out and fails with the signal's reason. */
   readonly elementSignal: ((element: unknown, index: number) => AbortSignal | undefined) | undefined;
 }
@@ -63,7 +66,7 @@ export class InferenceEngine {
   private target: number;
   private readonly queue: BatchQueue<Envelope>;
   private readonly estimator: BatchSizeEstimator;
-  private readonly emitter: Emitter;
+  private readonly emitter: Emitter | StreamEmitter;
   private readonly slot: ModelSlot<any>;
   private readonly runner: BatchRunner;
   private readonly pre: readonly PreprocessFn[];
@@ -88,7 +91,10 @@ export class InferenceEngine {
     });
     this.estimator = new BatchSizeEstimator(batch);
     this.target = this.noBatching ? 1 : this.estimator.nextBatchSize();
-    this.emitter = new Emitter(options.mode, options.ordered, subscriber, (error) => this.fail(error));
+    const fail = (error: Error) => this.fail(error);
+    this.emitter = options.stream
+      ? new StreamEmitter(options.mode, options.ordered, subscriber, fail, options.clock, options.metrics)
+      : new Emitter(options.mode, options.ordered, subscriber, fail);
     this.slot = new ModelSlot({
       handler,
       scheduler: options.scheduler,
@@ -131,6 +137,12 @@ export class InferenceEngine {
       noBatching: this.noBatching,
       onOutputs: (envelope, output, modelId) => this.postprocess(envelope, output, modelId),
       onFailure: (envelope, record) => this.settle(envelope.seq, new Failed(record)),
+      onPartial:
+        this.emitter instanceof StreamEmitter
+          ? (envelope, value) => {
+              if (!this.closed) (this.emitter as StreamEmitter).partial(envelope.seq, envelope.at, value);
+            }
+          : undefined,
       onSuccess: (size, latencyMs) => {
         if (this.noBatching) return;
         this.estimator.recordTime(size, latencyMs);

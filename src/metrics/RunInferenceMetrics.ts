@@ -15,6 +15,10 @@ export const RUN_INFERENCE_METRIC_NAMES = {
   loadFailures: 'model_load_failures',
   /** Ours: how long an element waited in the queue before its batch started. */
   queueWait: 'queue_wait_milli_secs',
+  /** Ours (`streamInference`): from an element's arrival to its first partial output. */
+  timeToFirstOutput: 'time_to_first_output_milli_secs',
+  /** Ours (`streamInference`): an element's partial outputs per second after its first one. */
+  outputsPerSecond: 'outputs_per_second',
 } as const;
 
 /**
@@ -58,6 +62,8 @@ export class RunInferenceMetrics {
   private failedBatches: Counter | undefined;
   private loadFailures: Counter | undefined;
   private queueWait: Distribution | undefined;
+  private timeToFirstOutput: Distribution | undefined;
+  private outputsPerSecond: Distribution | undefined;
 
   /**
    * @param registry Where the metrics live (e.g. `defaultMetricsRegistry`).
@@ -129,6 +135,16 @@ export class RunInferenceMetrics {
    */
   recordQueueWait(ms: number): void {
     (this.queueWait ??= this.distribution(RUN_INFERENCE_METRIC_NAMES.queueWait)).update(ms);
+  }
+
+  /** `streamInference`: an element's first partial output came `ms` after it arrived (`time_to_first_output_milli_secs`). */
+  recordTimeToFirstOutput(ms: number): void {
+    (this.timeToFirstOutput ??= this.distribution(RUN_INFERENCE_METRIC_NAMES.timeToFirstOutput)).update(ms);
+  }
+
+  /** `streamInference`: an element's partial outputs per second after its first one (`outputs_per_second`). */
+  recordOutputsPerSecond(rate: number): void {
+    (this.outputsPerSecond ??= this.distribution(RUN_INFERENCE_METRIC_NAMES.outputsPerSecond)).update(rate);
   }
 
   private counter(name: string): Counter {

@@ -1,5 +1,6 @@
 /* Operators */
 export { runInference } from './runInference.js';
+export { streamInference } from './streamInference.js';
 export { withExceptionHandling } from './withExceptionHandling.js';
 export { partitionFailures } from './partitionFailures.js';
 export { batchElements } from './batchElements.js';
@@ -7,6 +8,7 @@ export { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './watchFilePattern.js';
 
 /* Types */
+export type { InferenceEvent } from '../core/InferenceEvent.js';
 export type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 export type { WatchFilePatternConfig } from './watchFilePattern.js';
 export type { WithExceptionHandlingConfig } from './withExceptionHandling.js';

@@ -140,14 +140,15 @@ export function runInference<H extends ModelHandler<any, any, any>>(
   return operator;
 }
 
-function engineOperator(options: EngineOptions, source: Observable<unknown>): Observable<any> {
+/** Runs one engine per subscription (shared with `streamInference`). */
+export function engineOperator(options: EngineOptions, source: Observable<unknown>): Observable<any> {
   return new Observable<unknown>((subscriber) => {
     new InferenceEngine(options, subscriber).start(source);
   });
 }
 
-/** Validates everything at construction and returns a factory of engine options per mode. */
-function prepare(
+/** Validates everything at construction and returns a factory of engine options per mode (shared with `streamInference`). */
+export function prepare(
   handler: ModelHandler<any, any, any>,
   config: RunInferenceConfig<any> | undefined,
 ): (mode: EngineMode, exceptionConfig: ExceptionModeConfig) => EngineOptions {

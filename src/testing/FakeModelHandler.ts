@@ -3,6 +3,7 @@ import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import type { InferenceContext } from '../core/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
 import { ModelHandler } from '../models/ModelHandler.js';
+import { PartialOutput } from '../core/PartialOutput.js';
 
 /** Options of `FakeModelHandler`. Only `run` is required. */
 export interface FakeModelHandlerConfig<In, Out> {
@@ -25,6 +26,13 @@ export interface FakeModelHandlerConfig<In, Out> {
   readonly batchConfig?: BatchElementsConfig<In>;
   /** Whether a failed batch may be bisected. @default true */
   readonly bisectOnFailure?: boolean;
+  /**
+   * Makes the fake stream (for `streamInference`): the partial outputs of each element, e.g. its tokens. The batch
+   * then runs in steps, each taking `latencyMs`: step k emits the k-th partial output of every element that has one,
+   * and the last step also emits the results (`run` of each element). Throwing fails the batch at that step.
+   * @default no partial outputs
+   */
+  readonly stream?: (example: In, context: InferenceContext) => readonly unknown[];
 }
 
 /** The fake's "model": which id was loaded, and the how-many-th load it was. */
@@ -80,6 +88,7 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
     checkScheduler('scheduler', config.scheduler);
     checkFunction('failLoad', config.failLoad);
     checkBoolean('bisectOnFailure', config.bisectOnFailure);
+    checkFunction('stream', config.stream);
   }
 
   /** Batches whose subscriber left (or that timed out) before they finished. */
@@ -128,11 +137,16 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
     );
   }
 
-  runInference(batch: readonly In[], model: FakeModel, context: InferenceContext): Out[] | Observable<Out[]> {
+  runInference(
+    batch: readonly In[],
+    model: FakeModel,
+    context: InferenceContext,
+  ): Out[] | Observable<Out[]> | Observable<Out[] | PartialOutput> {
     this.batches.push(batch.slice());
     this.batchModelIds.push(model.id);
     const { latencyMs = 0, run } = this.config;
     const latency = typeof latencyMs === 'function' ? latencyMs(batch) : latencyMs;
+    if (this.config.stream !== undefined) return this.streamSteps(batch, context, latency);
     if (latency === 0) return batch.map((x) => run(x, context));
     const scheduler = this.config.scheduler ?? context.scheduler;
     return new Observable<Out[]>((subscriber) => {
@@ -149,6 +163,56 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
         subscriber.next(outputs);
         subscriber.complete();
       }, latency);
+      return () => {
+        if (!done) this.abortCount++;
+        action.unsubscribe();
+      };
+    });
+  }
+
+  /** The batch in steps of `latency`: step k emits every element's k-th partial output, the last one the results. */
+  private streamSteps(
+    batch: readonly In[],
+    context: InferenceContext,
+    latency: number,
+  ): Observable<Out[] | PartialOutput> {
+    const { run, stream } = this.config;
+    const scheduler = this.config.scheduler ?? context.scheduler;
+    return new Observable<Out[] | PartialOutput>((subscriber) => {
+      let done = false;
+      let parts: (readonly unknown[])[];
+      let steps: number;
+      const step = (k: number): boolean => {
+        try {
+          if (k === 0) {
+            parts = batch.map((x) => stream!(x, context));
+            steps = Math.max(1, ...parts.map((p) => p.length));
+          }
+          parts.forEach((p, i) => {
+            if (k < p.length) subscriber.next(new PartialOutput(i, p[k]));
+          });
+          if (k + 1 < steps) return false;
+          const outputs = batch.map((x) => run(x, context));
+          done = true;
+          subscriber.next(outputs);
+          subscriber.complete();
+        } catch (error) {
+          done = true;
+          subscriber.error(error);
+        }
+        return true;
+      };
+      if (latency === 0) {
+        for (let k = 0; !step(k); k++);
+        return undefined;
+      }
+      const action = scheduler.schedule<number>(
+        function (k = 0) {
+          if (!step(k)) this.schedule(k + 1, latency);
+        },
+        latency,
+        0,
+      );
       return () => {
         if (!done) this.abortCount++;
         action.unsubscribe();
