@@ -63,6 +63,8 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
     if (deadLetter !== undefined)
       deadLetter.onError = (error) => stop(`cannot write the dead letters: ${error.message}`);
     const onAbort = (): void => {
+      // A Redis worker stops reading, finishes and acknowledges what it holds, then completes.
+      if (source.drain !== undefined) return source.drain();
       subscription?.unsubscribe();
       resolve(true);
     };
@@ -89,13 +91,14 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
                   maxRawLength: options.maxRawLength,
                   hasId: options.idField !== undefined,
                 }),
+                line,
               );
             } else if (failed <= MAX_FAILURES_SHOWN) {
               log(describeFailure(failure, line).replace(/^rxjs-inference: /, ''));
             }
           } else {
-            const { json, modelId } = result.right;
-            output.writer.write(json);
+            const { json, modelId, record } = result.right;
+            output.writer.write(json, record);
             if (modelId !== undefined && models[models.length - 1] !== modelId) {
               models.push(modelId);
               if (models.length > 1 && !options.quiet) log(`now serving model ${modelId}`);
@@ -129,8 +132,8 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
     io.stderr.write(
       formatSummary(summary, {
         verbose: options.verbose,
-        output: options.output ?? 'standard output',
-        deadLetter: options.deadLetter,
+        output: setup.outputLabel,
+        deadLetter: setup.deadLetterLabel,
       }),
     );
   }
@@ -141,6 +144,8 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
   }
   if (interrupted) return EXIT_INTERRUPTED;
   if (fatal !== undefined) return EXIT_USAGE;
+  // A worker's failed records are in the dead-letter stream: stopping it is a success.
+  if (source.drain !== undefined) return EXIT_OK;
   return failed > 0 ? EXIT_RECORDS_FAILED : EXIT_OK;
 }
 

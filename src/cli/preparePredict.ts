@@ -11,11 +11,16 @@ import { createHandler, loadModelSignature } from './loadModelSignature.js';
 import { countLines, openInput, openOutput } from './openStreams.js';
 import type { PredictOptions } from './PredictOptions.js';
 import { createRecordParser, type LineRecord } from './recordParser.js';
+import type { RecordSink, RecordSource } from './RecordStreams.js';
+import { planRedisStreams } from './redis/openRedisStreams.js';
 import { Sink } from './Sink.js';
 import { UsageError } from './UsageError.js';
 
 /** Lines readline may still deliver after a pause (one 64 KB chunk of the shortest lines): queue slack. */
 const READ_AHEAD = 65536;
+
+/** A Redis worker's default batch time bound: an entry never waits long for a batch to fill (docs/scale-out.md). */
+const REDIS_MAX_BATCH_DURATION_MS = 50;
 
 /** A bar on a terminal, plain lines otherwise, or nothing. */
 export type ProgressMode = 'bar' | 'lines' | 'off';
@@ -34,9 +39,10 @@ export function message(error: unknown): string {
 
 /** Opens the streams, loads the model's signature and builds the operator: every usage or model error is thrown here. */
 export async function preparePredict(options: PredictOptions, io: CliIO, log: (text: string) => void) {
-  const fromFile = options.input !== undefined && options.input !== '-';
+  const redis = planRedisStreams(options);
+  const fromFile = redis === undefined && options.input !== undefined && options.input !== '-';
   const input = fromFile ? await openInput(options.input!) : { stream: io.stdin, isFile: false };
-  if (!fromFile && (io.stdin as { isTTY?: boolean }).isTTY === true && !options.quiet) {
+  if (!fromFile && redis === undefined && (io.stdin as { isTTY?: boolean }).isTTY === true && !options.quiet) {
     log('reading JSON lines from standard input (end with Ctrl-D; --input FILE to read a file)');
   }
   const { handler, probe, runtime } = await createHandler({ ...options, log, verbose: options.verbose });
@@ -98,18 +104,23 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
         ...(options.minBatchSize !== undefined && { minBatchSize: options.minBatchSize }),
         maxBatchSize: options.maxBatchSize ?? defaultMaxBatchSize(options.device),
         ...(options.maxBatchDurationMs !== undefined && { maxBatchDurationMs: options.maxBatchDurationMs }),
+        ...(redis !== undefined &&
+          options.maxBatchDurationMs === undefined && { maxBatchDurationMs: REDIS_MAX_BATCH_DURATION_MS }),
       },
     });
   } catch (error) {
     // The operator validates its configuration when it is created (e.g. a minimum batch size above the maximum).
     throw new UsageError(`invalid options: ${message(error)}`);
   }
-  const toStdout = options.output === undefined || options.output === '-';
-  const output = new Sink(toStdout ? io.stdout : await openOutput(options.output!, '--output'), !toStdout);
-  const deadLetter =
-    options.deadLetter === undefined
+  const streams = redis?.open(log);
+  const toStdout = streams === undefined && (options.output === undefined || options.output === '-');
+  const output: RecordSink =
+    streams?.output ?? new Sink(toStdout ? io.stdout : await openOutput(options.output!, '--output'), !toStdout);
+  const deadLetter: RecordSink | undefined =
+    streams?.deadLetter ??
+    (options.deadLetter === undefined
       ? undefined
-      : new Sink(await openOutput(options.deadLetter, '--dead-letter'), true);
+      : new Sink(await openOutput(options.deadLetter, '--dead-letter'), true));
   // No progress over output that goes to the same terminal: redrawing would garble it.
   const terminalOutput = toStdout && (io.stdout as { isTTY?: boolean }).isTTY === true;
   const progress: ProgressMode =
@@ -119,11 +130,15 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
         ? 'bar'
         : 'lines';
   const total = progress !== 'off' && fromFile && input.isFile ? await countLines(options.input!) : undefined;
+  const source: RecordSource = streams?.source ?? new LineSource(input.stream, options.maxLineLength);
   return {
     progress,
-    source: new LineSource(input.stream, options.maxLineLength),
+    source,
     output,
     deadLetter,
+    /** Names of the output and dead letters for the summary (Redis: without credentials). */
+    outputLabel: streams?.outputLabel ?? (toStdout ? 'standard output' : options.output!),
+    deadLetterLabel: streams?.deadLetterLabel ?? options.deadLetter,
     operator,
     parser,
     total,

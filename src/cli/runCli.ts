@@ -22,6 +22,13 @@ Output (one JSON line per record, in input order, with "line" and, with --id-fie
 Dead letters (--dead-letter FILE): {"line","id","stage","error","reason","raw","rawLength","truncated"}
 for malformed JSON, wrong shape or length, non-numeric values, too-long lines and inference errors.
 
+Redis streams (several workers share one stream; at-least-once, see docs/scale-out.md):
+  --input redis://[user:pass@]HOST:PORT/STREAM?group=GROUP[&consumer=NAME&minIdleMs=30000&maxDeliveries=5]
+  --output redis://HOST:PORT/STREAM   --dead-letter redis://HOST:PORT/STREAM (default: STREAM:dead-letter)
+  Entries carry the JSON record in field "data"; outputs and dead letters carry "id" (the input entry's id) and
+  "data" (the line above). rediss:// for TLS. A worker runs until SIGTERM/SIGINT, then finishes what it holds
+  and exits 0. --max-in-flight bounds the entries it holds (and the duplicates after a crash).
+
 Exit codes:
   0    every record was scored
   1    some records failed (see the dead-letter file, or standard error without one)
@@ -33,6 +40,7 @@ Examples:
   cat in.jsonl | rxjs-inference predict --model model.onnx --output-format topk --top-k 3 --softmax > out.jsonl
   rxjs-inference predict --model web/model.json --input in.jsonl --input-field pixels --shape 28,28,1
   rxjs-inference predict --model models/v1.onnx --watch 'models/*.onnx' --input in.jsonl --output out.jsonl
+  rxjs-inference predict --model model.onnx --input 'redis://localhost:6379/jobs?group=scorers' --output redis://localhost:6379/scores
 `;
 
 function integer(min: number): (value: string) => number {

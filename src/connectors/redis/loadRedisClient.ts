@@ -71,7 +71,10 @@ export async function connectRedis(
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => (opened ? Math.min(50 * times, 1000) : null),
   });
-  client.on('error', onError);
+  // Errors of the first connection reject below; later ones (the client reconnects by itself) go to `onError`.
+  client.on('error', (error) => {
+    if (opened) onError(error);
+  });
   const first = new Promise<never>((_, reject) => {
     client.on('error', reject);
   });
