@@ -3,6 +3,7 @@ import { concat, of, type Observable } from 'rxjs';
 import { MetricsRegistry, type ModelMetadata, type PredictionResult } from '../index.js';
 import { runInference, watchFilePattern } from '../operators/index.js';
 import type { CliIO } from './CliIO.js';
+import { checkDistinctFiles } from './checkDistinctFiles.js';
 import { createOutputFormatter } from './formatOutput.js';
 import { createInputMapping } from './inputMapping.js';
 import { LineSource } from './LineSource.js';
@@ -39,6 +40,12 @@ export function message(error: unknown): string {
 
 /** Opens the streams, loads the model's signature and builds the operator: every usage or model error is thrown here. */
 export async function preparePredict(options: PredictOptions, io: CliIO, log: (text: string) => void) {
+  checkDistinctFiles([
+    { option: '--input', path: options.input },
+    { option: '--output', path: options.output },
+    { option: '--dead-letter', path: options.deadLetter },
+    { option: '--summary-json', path: options.summaryJson },
+  ]);
   const redis = planRedisStreams(options);
   const fromFile = redis === undefined && options.input !== undefined && options.input !== '-';
   const input = fromFile ? await openInput(options.input!) : { stream: io.stdin, isFile: false };
