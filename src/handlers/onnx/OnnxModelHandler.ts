@@ -18,6 +18,7 @@ import {
   type OrtModule,
 } from './onnxSession.js';
 import type { OnnxExample, OnnxInference } from './onnxTensors.js';
+import type { PackedTensor } from './packBatch.js';
 import { runOnnxBatch } from './runOnnxBatch.js';
 import type { NamedOnnxInferenceFn, OnnxInferenceFn } from './OnnxInferenceFn.js';
 import { PartialOutput } from '../../core/PartialOutput.js';
@@ -86,8 +87,9 @@ export interface OnnxModelHandlerConfig {
  *
  * - dtypes: float32, float64, float16 (`Uint16Array`), int8/16/32/64 (`BigInt64Array`), uint8/16/32/64, bool
  *   (`Uint8Array` of 0/1; a plain `Uint8Array` fits a bool input) and string (`string[]`, copied, not viewed).
- * - Results are `subarray` views of the run's output buffer (no copy): they share it, so copy one
- *   (`tensor.data.slice()`) before mutating it or to let the rest of the batch's buffer be collected.
+ * - Results are plain `OnnxTensor` views `{ type, data, dims, size }` (not `ort.Tensor`s: constructing one per element
+ *   was the split's main cost): `data` is a `subarray` of the run's output buffer (no copy), so copy it
+ *   (`data.slice()`) before mutating it or to let the rest of the batch's buffer be collected.
  * - The first axis of every input and output is the batch axis. A model whose batch axis is FIXED (e.g. 4) gets runs
  *   of exactly that size: a bigger batch is split, the last run zero-padded, padding results dropped.
  * - Elements are checked against the model's declared inputs (`session.inputMetadata`) before the run: a wrong
@@ -252,19 +254,27 @@ export class OnnxModelHandler<
     const { runOptions, inferenceFn, rejectNaN } = this.config;
     // On WebGPU each run (or the whole inferenceFn call, a generation loop of runs) holds the process-wide lock.
     const locked = <T>(fn: () => Promise<T>): Promise<T> => (device === 'webgpu' ? withWebGpuLock(fn) : fn());
+    const toFeeds = (packed: Record<string, PackedTensor>): Record<string, Tensor> => {
+      const feeds: Record<string, Tensor> = {};
+      for (const name in packed) {
+        const { type, data, dims } = packed[name];
+        feeds[name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
+      }
+      return feeds;
+    };
     if (inferenceFn === undefined) {
       const run = (feeds: Record<string, Tensor>) =>
         runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames);
       return runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
-        run: device === 'webgpu' ? (feeds) => locked(() => run(feeds)) : run,
+        run: device === 'webgpu' ? (packed) => locked(() => run(toFeeds(packed))) : (packed) => run(toFeeds(packed)),
         isRunFailure: () => true,
       });
     }
     return streamingPromise((emit) =>
       runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
-        run: async (feeds, start) =>
+        run: async (packed, start) =>
           (await locked(async () =>
-            inferenceFn(session, feeds, {
+            inferenceFn(session, toFeeds(packed), {
               ...context,
               ort,
               runOptions,

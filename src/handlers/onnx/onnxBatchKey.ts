@@ -1,11 +1,38 @@
 import type { BatchKey } from '../../batching/BatchElementsConfig.js';
 import { arrayTag, isTensorLike, typeOfData } from './onnxTensors.js';
 
+// The key of the last single-tensor example, by its parts: consecutive examples of one shape (the common case) reuse
+// the key string instead of building one per element (bench P6).
+let lastTag: string | undefined;
+let lastType: string | undefined;
+let lastLength = -1;
+let lastDims: readonly number[] | undefined;
+let lastKey = '';
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+  return true;
+}
+
 function tensorKey(value: unknown): string {
-  if (isTensorLike(value))
-    return `${value.type ?? typeOfData(value.data) ?? arrayTag(value.data)}[${value.dims.join(',')}]`;
-  if (ArrayBuffer.isView(value))
-    return `${typeOfData(value) ?? arrayTag(value)}[${(value as { length?: number }).length}]`;
+  if (ArrayBuffer.isView(value)) {
+    const tag = arrayTag(value);
+    const length = (value as { length?: number }).length ?? -1;
+    if (tag === lastTag && lastDims === undefined && length === lastLength) return lastKey;
+    lastKey = `${typeOfData(value) ?? tag}[${length}]`;
+    [lastTag, lastType, lastLength, lastDims] = [tag, undefined, length, undefined];
+    return lastKey;
+  }
+  if (isTensorLike(value)) {
+    const tag = arrayTag(value.data);
+    if (tag === lastTag && value.type === lastType && lastDims !== undefined && sameDims(value.dims, lastDims)) {
+      return lastKey;
+    }
+    lastKey = `${value.type ?? typeOfData(value.data) ?? tag}[${value.dims.join(',')}]`;
+    [lastTag, lastType, lastLength, lastDims] = [tag, value.type, -1, value.dims.slice()];
+    return lastKey;
+  }
   return `?${typeof value}`;
 }
 

@@ -55,11 +55,26 @@ export type OnnxTensorInput = Tensor | TensorLike | OnnxTypedArray;
  */
 export type OnnxExample = OnnxTensorInput | Readonly<Record<string, OnnxTensorInput>>;
 
-/** An onnxruntime tensor (`ort.Tensor`), named here so that users need no type import from `onnxruntime-node`. */
-export type OnnxTensor = Tensor;
+/**
+ * One element's share of an ONNX output: a plain view, not an `ort.Tensor` (constructing one per element and output
+ * cost more than the rest of the split; issue 11). `data` is a `subarray` of the run's output buffer (no copy; copy
+ * it with `data.slice()` before mutating it, or to let the rest of the batch's buffer be collected); `dims` has no
+ * batch axis and is frozen (shared by the batch's elements). It is a `TensorLike`, so it can be fed to another ONNX
+ * handler as is; `new ort.Tensor(t.type, t.data, t.dims)` makes an onnxruntime tensor of it where one is needed.
+ */
+export interface OnnxTensor {
+  /** Element type (onnxruntime's name). */
+  readonly type: OnnxTensorType;
+  /** The element's values, row-major: a view of the batch's output buffer (a copy for `string` outputs). */
+  readonly data: OnnxTypedArray | readonly string[];
+  /** The element's dims, without the batch axis. */
+  readonly dims: readonly number[];
+  /** Number of values (the product of `dims`). */
+  readonly size: number;
+}
 
 /** One element's share of the output: the tensor for a single-output model, else a record output name → tensor. */
-export type OnnxInference = Tensor | Readonly<Record<string, Tensor>>;
+export type OnnxInference = OnnxTensor | Readonly<Record<string, OnnxTensor>>;
 
 /** The typed-array class name (`'Float32Array'`) of each type: realm-independent, unlike `instanceof`. */
 export const ARRAY_TAG: Readonly<Record<OnnxTensorType, string>> = {

@@ -1,6 +1,5 @@
-import type * as Ort from 'onnxruntime-node';
 import { describeValue, InvalidExampleError } from '../../core/errors.js';
-import type { OnnxInputInfo, OrtModule } from './onnxSession.js';
+import type { OnnxInputInfo } from './onnxSession.js';
 import {
   ARRAY_TAG,
   allocateData,
@@ -12,6 +11,7 @@ import {
   typeOfTag,
   type OnnxTensorType,
   type OnnxTypedArray,
+  type TensorLike,
 } from './onnxTensors.js';
 
 /** One element's value for one input, checked against the model. */
@@ -163,13 +163,77 @@ export function readExample(example: unknown, inputs: readonly OnnxInputInfo[], 
   });
 }
 
-/** Checks that every element has the same dims per input as element 0 (they are stacked together). */
-export function checkSameShapes(elements: readonly ElementInput[][], inputs: readonly OnnxInputInfo[]): void {
-  const first = elements[0];
-  for (let p = 1; p < elements.length; p++) {
+/**
+ * A checked batch: per input, the type and per-element dims that every element shares, and each element's data
+ * (`data[input][position]`, one slot per element: no per-element objects on the common path).
+ */
+export interface CheckedBatch {
+  readonly types: readonly OnnxTensorType[];
+  readonly dims: readonly (readonly number[])[];
+  readonly data: readonly (OnnxTypedArray | readonly string[])[][];
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+  return true;
+}
+
+/**
+ * The data of `example` when it has exactly the form of element 0 (single-input models): the same kind (bare typed
+ * array or tensor), array class, explicit type, length and dims — then `readExample` would accept it with the same
+ * type and dims, so it is not checked again; `undefined` otherwise (it is then read and checked in full).
+ */
+function sameForm(example: unknown, first: unknown, tag: string, length: number): OnnxTypedArray | undefined {
+  if (ArrayBuffer.isView(example)) {
+    if (!ArrayBuffer.isView(first)) return undefined;
+    const data = example as OnnxTypedArray;
+    return data.length === length && arrayTag(data) === tag ? data : undefined;
+  }
+  if (example === null || typeof example !== 'object' || ArrayBuffer.isView(first)) return undefined;
+  const value = example as Partial<TensorLike>;
+  const model = first as TensorLike;
+  const data = value.data as OnnxTypedArray | undefined;
+  if (data === undefined || !ArrayBuffer.isView(data) || data.length !== length || value.type !== model.type) {
+    return undefined;
+  }
+  if (!Array.isArray(value.dims) || !sameDims(value.dims, model.dims) || arrayTag(data) !== tag) return undefined;
+  return data;
+}
+
+/**
+ * Reads and checks a whole batch: element 0 in full; every later element either in one cheap comparison with element
+ * 0 (same form, so the same checks would pass: the common case), or in full (`readExample`), followed by the
+ * same-shape check — elements are stacked together, so their dims per input must equal element 0's.
+ */
+export function readBatch(batch: readonly unknown[], inputs: readonly OnnxInputInfo[]): CheckedBatch {
+  const n = batch.length;
+  const first = readExample(batch[0], inputs, 0);
+  const types = first.map((f) => f.type);
+  const dims = first.map((f) => f.dims);
+  const data = first.map((f) => {
+    const column = new Array<OnnxTypedArray | readonly string[]>(n);
+    column[0] = f.data;
+    return column;
+  });
+  // The fast comparison applies to single-input models whose element 0 is numeric tensor data, bare or tensor-shaped.
+  const fast =
+    inputs.length === 1 && !Array.isArray(first[0].data) && (ArrayBuffer.isView(batch[0]) || isTensorLike(batch[0]));
+  const tag = fast ? arrayTag(first[0].data) : '';
+  const length = first[0].data.length;
+  for (let p = 1; p < n; p++) {
+    const example = batch[p];
+    if (fast) {
+      const same = sameForm(example, batch[0], tag, length);
+      if (same !== undefined) {
+        data[0][p] = same;
+        continue;
+      }
+    }
+    const element = readExample(example, inputs, p);
     for (let k = 0; k < inputs.length; k++) {
-      const [a, b] = [first[k].dims, elements[p][k].dims];
-      if (a.length !== b.length || a.some((d, j) => d !== b[j])) {
+      const [a, b] = [dims[k], element[k].dims];
+      if (!sameDims(a, b)) {
         throw new InvalidExampleError(
           `${where(p, inputs[k].name)}: dims ${formatDims(b)} differ from element 0's ${formatDims(a)}; elements of ` +
             `different shapes cannot share a batch (OnnxModelHandler.batchConfig() keys batches by shape).`,
@@ -177,25 +241,38 @@ export function checkSameShapes(elements: readonly ElementInput[][], inputs: rea
           inputs[k].name,
         );
       }
+      data[k][p] = element[k].data;
+    }
+  }
+  return { types, dims, data };
+}
+
+/** Rejects NaN in float inputs (`rejectNaN`), naming the element, the input and the index. */
+export function checkNoNaN(batch: CheckedBatch, inputs: readonly OnnxInputInfo[]): void {
+  const n = batch.data[0].length;
+  for (let p = 0; p < n; p++) {
+    for (let k = 0; k < inputs.length; k++) {
+      const type = batch.types[k];
+      if (type !== 'float32' && type !== 'float64') continue;
+      const values = batch.data[k][p] as Float32Array | Float64Array;
+      for (let at = 0; at < values.length; at++) {
+        if (values[at] !== values[at]) {
+          throw new InvalidExampleError(
+            `${where(p, inputs[k].name)}: NaN at index ${at} (rejectNaN).`,
+            p,
+            inputs[k].name,
+          );
+        }
+      }
     }
   }
 }
 
-/** Rejects NaN in float inputs (`rejectNaN`), naming the element, the input and the index. */
-export function checkNoNaN(elements: readonly ElementInput[][], inputs: readonly OnnxInputInfo[]): void {
-  elements.forEach((element, p) =>
-    element.forEach(({ type, data }, k) => {
-      if (type !== 'float32' && type !== 'float64') return;
-      const at = (data as Float32Array | Float64Array).findIndex(Number.isNaN);
-      if (at >= 0) {
-        throw new InvalidExampleError(
-          `${where(p, inputs[k].name)}: NaN at index ${at} (rejectNaN).`,
-          p,
-          inputs[k].name,
-        );
-      }
-    }),
-  );
+/** A stacked input of one run: plain fields, for `new ort.Tensor(type, data, dims)` or a worker's message. */
+export interface PackedTensor {
+  readonly type: OnnxTensorType;
+  readonly data: OnnxTypedArray | string[];
+  readonly dims: readonly number[];
 }
 
 /**
@@ -203,28 +280,29 @@ export function checkNoNaN(elements: readonly ElementInput[][], inputs: readonly
  * zero-padded past `end - start` for fixed-batch models) and each element's data is `set()` at its offset.
  */
 export function packRun(
-  ort: OrtModule,
-  elements: readonly ElementInput[][],
+  batch: CheckedBatch,
   inputs: readonly OnnxInputInfo[],
   start: number,
   end: number,
   runSize: number,
-): Record<string, Ort.Tensor> {
-  const feeds: Record<string, Ort.Tensor> = {};
+): Record<string, PackedTensor> {
+  const feeds: Record<string, PackedTensor> = {};
   inputs.forEach((input, k) => {
-    const { type, dims } = elements[start][k];
+    const type = batch.types[k];
+    const dims = batch.dims[k];
+    const column = batch.data[k];
     const size = sizeOfDims(dims);
     const buffer = allocateData(type, runSize * size);
     if (Array.isArray(buffer)) {
       for (let p = start; p < end; p++) {
-        const data = elements[p][k].data as readonly string[];
+        const data = column[p] as readonly string[];
         for (let j = 0; j < size; j++) buffer[(p - start) * size + j] = data[j];
       }
     } else {
       const typed = buffer as unknown as { set(source: ArrayLike<unknown>, offset: number): void };
-      for (let p = start; p < end; p++) typed.set(elements[p][k].data as ArrayLike<unknown>, (p - start) * size);
+      for (let p = start; p < end; p++) typed.set(column[p] as ArrayLike<unknown>, (p - start) * size);
     }
-    feeds[input.name] = new ort.Tensor(type, buffer as Ort.Tensor.DataType, [runSize, ...dims]);
+    feeds[input.name] = { type, data: buffer, dims: [runSize, ...dims] };
   });
   return feeds;
 }

@@ -1,27 +1,34 @@
-import type * as Ort from 'onnxruntime-node';
 import { InferenceError } from '../../core/errors.js';
-import type { OrtModule } from './onnxSession.js';
-import { formatDims, sizeOfDims } from './onnxTensors.js';
+import { formatDims, sizeOfDims, type OnnxTensor, type OnnxTensorType } from './onnxTensors.js';
+
+/** An output of one run as the runner returns it (an `ort.Tensor`, or the plain record a worker sends back). */
+export interface RunOutput {
+  readonly type: string;
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
 
 /**
- * Splits one run's outputs along their first (batch) axis into per-element tensors, appending the first `count`
- * elements' shares to `into[name]` (padding rows past `count` are dropped). Typed-array outputs are split as
- * `subarray` views of the output buffer: no copy; string outputs are sliced.
+ * Splits one run's outputs along their first (batch) axis into per-element views, appending the first `count`
+ * elements' shares to `into[k]` (padding rows past `count` are dropped). The checks run once per output, not per
+ * element; each element gets a plain `OnnxTensor` whose typed-array data is a `subarray` view of the output buffer (no
+ * copy; string outputs are sliced) and whose frozen `dims` are shared by the batch.
  */
 export function splitRun(
-  ort: OrtModule,
-  results: Ort.InferenceSession.ReturnType,
+  results: Readonly<Record<string, RunOutput | undefined>>,
   outputNames: readonly string[],
   runSize: number,
   count: number,
-  into: Ort.Tensor[][],
+  into: OnnxTensor[][],
 ): void {
-  outputNames.forEach((name, k) => {
-    const output = results[name] as Ort.Tensor | undefined;
-    if (output === undefined || !Array.isArray(output.dims)) {
+  for (let k = 0; k < outputNames.length; k++) {
+    const name = outputNames[k];
+    const output = results[name];
+    if (output === undefined || output === null || !Array.isArray(output.dims)) {
       throw new InferenceError(`ONNX output \`${name}\` is missing or is not a tensor.`, count);
     }
-    const { dims, type } = output;
+    const { dims } = output;
+    const type = output.type as OnnxTensorType;
     if (dims.length === 0 || dims[0] !== runSize) {
       throw new InferenceError(
         `ONNX output \`${name}\` has dims ${formatDims(dims)}, but the batch has ${runSize} rows: outputs are split ` +
@@ -29,16 +36,21 @@ export function splitRun(
         count,
       );
     }
-    const elementDims = dims.slice(1);
+    const elementDims = Object.freeze(dims.slice(1));
     const size = sizeOfDims(elementDims);
-    const data = output.data as unknown as {
-      subarray?(a: number, b: number): unknown;
-      slice(a: number, b: number): unknown;
+    const data = output.data as {
+      subarray?(a: number, b: number): OnnxTensor['data'];
+      slice(a: number, b: number): OnnxTensor['data'];
     };
     const target = into[k];
-    for (let p = 0; p < count; p++) {
-      const part = data.subarray ? data.subarray(p * size, (p + 1) * size) : data.slice(p * size, (p + 1) * size);
-      target.push(new ort.Tensor(type as 'float32', part as Float32Array, elementDims));
+    if (typeof data.subarray === 'function') {
+      for (let p = 0, at = 0; p < count; p++, at += size) {
+        target.push({ type, data: data.subarray(at, at + size), dims: elementDims, size });
+      }
+    } else {
+      for (let p = 0, at = 0; p < count; p++, at += size) {
+        target.push({ type, data: data.slice(at, at + size), dims: elementDims, size });
+      }
     }
-  });
+  }
 }

@@ -1,11 +1,13 @@
 import type { Tensor } from 'onnxruntime-node';
 import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
 import type { OnnxModel } from '../../../src/handlers/onnx/onnxSession';
+import type { OnnxTensor } from '../../../src/handlers/onnx/onnxTensors';
 import {
   convNet,
   dtypes,
   embedding,
   fixedBatch,
+  identity,
   mlp,
   stringIdentity,
   twoInputsTwoOutputs,
@@ -82,6 +84,49 @@ describe('OnnxModelHandler: results equal the JS reference', () => {
     const buffers = new Set(results.map((r) => ((r.inference as Tensor).data as Float32Array).buffer));
     expect(buffers.size).toBe(1);
     expect(((results[2].inference as Tensor).data as Float32Array).byteOffset).toBe(2 * 4 * 4);
+  });
+
+  it('results are plain OnnxTensor views: { type, data, dims, size }, dims frozen and shared by the batch', async () => {
+    const ort = await import('onnxruntime-node');
+    const { results } = await runAndCompare(fixture, fixture.sample(4, 2));
+    const first = results[0].inference as unknown as OnnxTensor;
+    expect(first).not.toBeInstanceOf(ort.Tensor);
+    expect(Object.keys(first).sort()).toEqual(['data', 'dims', 'size', 'type']);
+    expect(first).toMatchObject({ type: 'float32', dims: [4], size: 4 });
+    expect(Object.isFrozen(first.dims)).toBe(true);
+    expect((results[3].inference as unknown as OnnxTensor).dims).toBe(first.dims);
+  });
+
+  it('a batch mixing bare arrays, TensorLikes and ort.Tensors of one shape is checked and stacked alike', async () => {
+    const ort = await import('onnxruntime-node');
+    const elements = fixture.sample(6, 8);
+    const batch = elements.map((e, p) => {
+      const data = e.input.data as Float32Array;
+      return p % 3 === 0 ? data : p % 3 === 1 ? { data, dims: [8] } : new ort.Tensor('float32', data, [8]);
+    });
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const results = await handler.runInference(batch, model, context());
+    results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixture.forward(elements[p]).output));
+    await handler.releaseModel(model);
+  });
+
+  it('the Identity model of bench P6: each element gets back exactly its own values', async () => {
+    const id = identity(512);
+    const elements = id.sample(33, 5);
+    const handler = new OnnxModelHandler({ modelUri: id.bytes });
+    const model = await handler.loadModel();
+    const results = await handler.runInference(
+      elements.map((e) => e.x.data as Float32Array),
+      model,
+      context(),
+    );
+    results.forEach((r, p) => {
+      const out = r.inference as unknown as OnnxTensor;
+      expect(out.dims).toEqual([512]);
+      expect(Array.from(out.data as Float32Array)).toEqual(Array.from(elements[p].x.data as Float32Array));
+    });
+    await handler.releaseModel(model);
   });
 
   it('loads from a file path and names the path as the default model id', async () => {
@@ -182,6 +227,26 @@ describe('OnnxModelHandler: shapes', () => {
     const [two] = twoInputsTwoOutputs().sample(1);
     expect(key(two)).toBe('a=float32[4];b=float32[2]');
     expect(key(42 as never)).toBe('?number');
+  });
+
+  it('batch keys stay exact when consecutive examples change shape, type or form (the last key is reused)', () => {
+    const key = new OnnxModelHandler({ modelUri: new Uint8Array(1) }).batchConfig().batchKeyFn!;
+    const dims = [2, 2];
+    const sequence: [unknown, string][] = [
+      [new Float32Array(4), 'float32[4]'],
+      [new Float32Array(4), 'float32[4]'],
+      [new Float64Array(4), 'float64[4]'],
+      [{ data: new Float32Array(4), dims }, 'float32[2,2]'],
+      [{ data: new Float32Array(4), dims: [4] }, 'float32[4]'],
+      [new Float32Array(4), 'float32[4]'],
+      [{ data: new Uint8Array(4), dims: [4], type: 'bool' }, 'bool[4]'],
+      [{ data: new Uint8Array(4), dims: [4] }, 'uint8[4]'],
+      [{ data: new Float32Array(4), dims }, 'float32[2,2]'],
+    ];
+    for (const [example, expected] of sequence) expect(key(example as never)).toBe(expected);
+    dims[0] = 4;
+    dims.length = 1;
+    expect(key({ data: new Float32Array(4), dims } as never)).toBe('float32[4]');
   });
 
   it('a user batchKeyFn is combined with the shape key', () => {

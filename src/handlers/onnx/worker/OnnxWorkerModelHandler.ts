@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../../batching/BatchElementsConfig.js';
 import type { InferenceContext, PredictionResult } from '../../../core/types.js';
 import { checkNumber } from '../../../core/validate.js';
@@ -10,7 +10,7 @@ import type { OnnxModelInfo } from '../onnxSession.js';
 import { webGpuLockBuffer } from '../webgpuLock.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
-import { OnnxWorkerPool, WorkerRunError, type WireTensor } from './OnnxWorkerPool.js';
+import { OnnxWorkerPool, WorkerRunError } from './OnnxWorkerPool.js';
 
 /** Configuration of an `OnnxWorkerModelHandler`: the `OnnxModelHandler`'s, plus the pool size. */
 export interface OnnxWorkerModelHandlerConfig extends OnnxModelHandlerConfig {
@@ -113,23 +113,11 @@ export class OnnxWorkerModelHandler<
     model: OnnxWorkerModel,
     context: InferenceContext,
   ): Promise<PredictionResult<E, I>[]> {
-    const { ort, pool, outputNames } = model;
+    const { pool, outputNames } = model;
     return runOnnxBatch<E, I>(batch, model, context, this.config.rejectNaN ?? false, {
-      run: async (packed) => {
-        // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied.
-        const feeds: Record<string, WireTensor> = {};
-        for (const name of Object.keys(packed)) {
-          const { type, data, dims } = packed[name];
-          feeds[name] = { type, data: data as WireTensor['data'], dims };
-        }
-        const outputs = await pool.run(feeds, outputNames, this.config.runOptions, context.signal);
-        const results: Record<string, Tensor> = {};
-        for (const name of Object.keys(outputs)) {
-          const { type, data, dims } = outputs[name];
-          results[name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
-        }
-        return results as InferenceSession.ReturnType;
-      },
+      // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied, and
+      // the outputs come back the same way and are split as they are.
+      run: (feeds) => pool.run(feeds, outputNames, this.config.runOptions, context.signal),
       // A worker that died or an aborted batch is not onnxruntime failing on the data: kept as it is.
       isRunFailure: (error) => error instanceof WorkerRunError,
     });
