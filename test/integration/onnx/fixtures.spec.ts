@@ -35,7 +35,7 @@ describe('ONNX fixtures: write.ts writes models and reference outputs that onnxr
     const written = writeFixtures(files.dir, 3);
     expect(written.length).toBe(readdirSync(files.dir).length);
     const references = written.filter((p) => p.endsWith('.reference.json'));
-    expect(references.length).toBe(8);
+    expect(references.length).toBe(9);
     for (const path of references) {
       const reference = JSON.parse(readFileSync(path, 'utf8'));
       const handler = new OnnxModelHandler({ modelUri: join(files.dir, reference.model) });
