@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tensor } from 'onnxruntime-node';
 import { from, lastValueFrom, take, toArray } from 'rxjs';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import {
@@ -11,6 +10,7 @@ import {
   streamInference,
   withExceptionHandling,
   type OnnxInferenceFn,
+  type OnnxTensor,
   type PredictionResult,
   type TensorLike,
   type TextTokenizer,
@@ -32,11 +32,11 @@ describe('streamInference on a real ONNX model (toy LM, onnxGenerate, tokenizer 
     data: BigInt64Array.from(tokenizer.encode(text).ids, BigInt),
     dims: [tokenizer.encode(text).ids.length],
   });
-  const decode = (result: PredictionResult<TensorLike, Tensor>) =>
+  const decode = (result: PredictionResult<TensorLike, OnnxTensor>) =>
     tokenizer.decode(Array.from(result.inference.data as BigInt64Array, Number), { skipSpecialTokens: true });
 
   function handler(inferenceFn: OnnxInferenceFn = onnxGenerate({ maxNewTokens: 24, stopTokenIds: [eos] })) {
-    return new OnnxModelHandler<TensorLike, Tensor>({ modelUri: join(modelDir, 'model.onnx'), inferenceFn })
+    return new OnnxModelHandler<TensorLike, OnnxTensor>({ modelUri: join(modelDir, 'model.onnx'), inferenceFn })
       .withPreprocessFn(encode)
       .withPostprocessFn(decode);
   }
@@ -89,7 +89,7 @@ describe('streamInference on a real ONNX model (toy LM, onnxGenerate, tokenizer 
   });
 
   it('under withExceptionHandling a failing prompt is a Left, the others stream and end', async () => {
-    const onnx = new OnnxModelHandler<TensorLike, Tensor>({
+    const onnx = new OnnxModelHandler<TensorLike, OnnxTensor>({
       modelUri: join(modelDir, 'model.onnx'),
       inferenceFn: onnxGenerate({ maxNewTokens: 24, stopTokenIds: [eos] }),
     });
