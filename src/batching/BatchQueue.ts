@@ -96,10 +96,17 @@ export class BatchQueue<T> {
   private readonly single: Group<T> | undefined;
   /** Non-empty groups by key, with a `batchKeyFn`. */
   private readonly groups = new Map<BatchKey, Group<T>>();
-  /** Push-order log (key, sequence number) with a `batchKeyFn`; entries of taken items are skipped lazily. */
+  /**
+   * Push-order log with a `batchKeyFn`, run-length encoded: run `h` holds the items pushed with sequence numbers
+   * `[orderStarts[h], orderEnds[h])`, all of group `orderKeys[h]` (consecutive pushes of one key extend the last run,
+   * so a queue of one shape costs one entry, not one per item). Consumed runs are skipped lazily.
+   */
   private orderKeys: BatchKey[] = [];
-  private orderSeqs: number[] = [];
+  private orderStarts: number[] = [];
+  private orderEnds: number[] = [];
   private orderHead = 0;
+  /** The group of the last push (consecutive items of one key skip the map lookup). */
+  private lastGroup: Group<T> | undefined;
   private nextSeq = 0;
   private total = 0;
 
@@ -136,15 +143,25 @@ export class BatchQueue<T> {
     let group = this.single;
     if (group === undefined) {
       const key = this.keyFn!(item);
-      group = this.groups.get(key);
-      if (group === undefined) {
-        group = new Group<T>(key, this.sizeFn !== undefined, true);
-        this.groups.set(key, group);
+      group = this.lastGroup;
+      if (group === undefined || group.key !== key) {
+        group = this.groups.get(key);
+        if (group === undefined) {
+          group = new Group<T>(key, this.sizeFn !== undefined, true);
+          this.groups.set(key, group);
+        }
+        this.lastGroup = group;
       }
       const seq = this.nextSeq++;
       group.seqs!.push(seq);
-      this.orderKeys.push(key);
-      this.orderSeqs.push(seq);
+      const last = this.orderKeys.length - 1;
+      if (last >= this.orderHead && this.orderKeys[last] === key && this.orderEnds[last] === seq) {
+        this.orderEnds[last] = seq + 1;
+      } else {
+        this.orderKeys.push(key);
+        this.orderStarts.push(seq);
+        this.orderEnds.push(seq + 1);
+      }
     }
     group.items.push(item);
     group.count++;
@@ -190,7 +207,7 @@ export class BatchQueue<T> {
     group.advance(n, removedWeight);
     this.total -= n;
     if (this.single === undefined) {
-      if (group.count === 0) this.groups.delete(group.key);
+      if (group.count === 0) this.deleteGroup(group);
       if (this.total === 0) this.resetOrder();
       else this.compactOrder();
     }
@@ -213,12 +230,12 @@ export class BatchQueue<T> {
   oldestKey(): BatchKey | undefined {
     if (this.single !== undefined || this.total === 0) return undefined;
     const keys = this.orderKeys;
-    const seqs = this.orderSeqs;
+    const ends = this.orderEnds;
     let h = this.orderHead;
     for (; h < keys.length; h++) {
       const group = this.groups.get(keys[h]);
-      // The first log entry not yet taken is the oldest item overall, hence the head of its group.
-      if (group !== undefined && group.seqs![group.head] === seqs[h]) break;
+      // The first run not yet consumed holds the oldest item overall: its group's head (every earlier run is consumed).
+      if (group !== undefined && group.seqs![group.head] < ends[h]) break;
     }
     this.orderHead = h;
     const key = keys[h];
@@ -237,44 +254,55 @@ export class BatchQueue<T> {
       out = [];
       for (let h = this.orderHead; h < this.orderKeys.length; h++) {
         const group = this.groups.get(this.orderKeys[h]);
-        if (group !== undefined && group.head < group.items.length && group.seqs![group.head] === this.orderSeqs[h]) {
-          out.push(group.items[group.head++]);
-        }
+        if (group === undefined) continue;
+        const end = this.orderEnds[h];
+        while (group.head < group.items.length && group.seqs![group.head] < end) out.push(group.items[group.head++]);
       }
       for (const group of this.groups.values()) group.advance(group.count, group.weight);
       this.groups.clear();
+      this.lastGroup = undefined;
       this.resetOrder();
     }
     this.total = 0;
     return out;
   }
 
+  private deleteGroup(group: Group<T>): void {
+    this.groups.delete(group.key);
+    if (this.lastGroup === group) this.lastGroup = undefined;
+  }
+
   private resetOrder(): void {
     this.orderKeys = [];
-    this.orderSeqs = [];
+    this.orderStarts = [];
+    this.orderEnds = [];
     this.orderHead = 0;
   }
 
-  /** Keeps the log at most about twice the live items: drop skipped entries, or filter out taken ones. */
+  /** Keeps the log at most about twice the live items: drop consumed runs at the head, or filter out consumed ones. */
   private compactOrder(): void {
     const size = this.orderKeys.length - this.orderHead;
     if (this.orderHead >= COMPACT_MIN && this.orderHead * 2 >= this.orderKeys.length) {
       this.orderKeys.splice(0, this.orderHead);
-      this.orderSeqs.splice(0, this.orderHead);
+      this.orderStarts.splice(0, this.orderHead);
+      this.orderEnds.splice(0, this.orderHead);
       this.orderHead = 0;
     } else if (size > 2 * this.total + COMPACT_MIN) {
-      // Items taken from groups other than the oldest leave dead entries behind the live head: filter them out.
+      // Items taken from groups other than the oldest leave consumed runs behind the live head: filter them out.
       const keys: BatchKey[] = [];
-      const seqs: number[] = [];
+      const starts: number[] = [];
+      const ends: number[] = [];
       for (let h = this.orderHead; h < this.orderKeys.length; h++) {
         const group = this.groups.get(this.orderKeys[h]);
-        if (group !== undefined && this.orderSeqs[h] >= group.seqs![group.head]) {
+        if (group !== undefined && group.seqs![group.head] < this.orderEnds[h]) {
           keys.push(this.orderKeys[h]);
-          seqs.push(this.orderSeqs[h]);
+          starts.push(this.orderStarts[h]);
+          ends.push(this.orderEnds[h]);
         }
       }
       this.orderKeys = keys;
-      this.orderSeqs = seqs;
+      this.orderStarts = starts;
+      this.orderEnds = ends;
       this.orderHead = 0;
     }
   }

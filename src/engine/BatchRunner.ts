@@ -30,6 +30,8 @@ export interface BatchRunnerOptions {
   readonly noBatching: boolean;
   /** One element's output (with `noBatching`: the array of its outputs). */
   readonly onOutputs: (envelope: Envelope, output: unknown, modelId: string) => void;
+  /** The outputs of a whole part of a batch, one per envelope (not with `noBatching`). */
+  readonly onBatchOutputs: (part: readonly Envelope[], outputs: readonly unknown[], modelId: string) => void;
   readonly onFailure: (envelope: Envelope, record: FailedRecord) => void;
   /** A partial output of one element (`streamInference`); absent: partial outputs are ignored. */
   readonly onPartial?: (envelope: Envelope, value: unknown) => void;
@@ -188,7 +190,7 @@ export class BatchRunner {
       this.failed(job, part, batch, error, true);
       return;
     }
-    const { onOutputs, onSuccess, metrics, noBatching, clock, handler } = this.options;
+    const { onOutputs, onBatchOutputs, onSuccess, metrics, noBatching, clock, handler } = this.options;
     const latency = clock() - started;
     if (metrics !== undefined) {
       this.metricsFor(job.model, batch).recordBatch(batch.length, byteSize(handler, batch), latency);
@@ -198,7 +200,7 @@ export class BatchRunner {
     if (noBatching) {
       onOutputs(part[0], outputs, modelId);
     } else {
-      for (let i = 0; i < part.length; i++) onOutputs(part[i], outputs[i], modelId);
+      onBatchOutputs(part, outputs, modelId);
     }
   }
 

@@ -48,6 +48,26 @@ export class Emitter {
     else this.reorder.offer(seq, entry);
   }
 
+  /**
+   * Outputs of several elements (plain values, never a `Failed` or `Many`): those whose turn it is go straight to the
+   * subscriber, the others wait in the reorder buffer.
+   */
+  settleOutputs(part: readonly { readonly seq: number }[], outputs: readonly unknown[]): void {
+    const subscriber = this.subscriber;
+    const reorder = this.reorder;
+    const either = this.either;
+    for (let i = 0; i < part.length; i++) {
+      if (subscriber.closed) return;
+      const seq = part[i].seq;
+      if (reorder !== undefined && !reorder.take(seq)) {
+        reorder.offer(seq, outputs[i]);
+        continue;
+      }
+      subscriber.next(either ? right(outputs[i]) : outputs[i]);
+      reorder?.releaseParked();
+    }
+  }
+
   clear(): void {
     this.reorder?.clear();
   }

@@ -136,6 +136,7 @@ export class InferenceEngine {
       bisect: options.mode === 'either' && options.bisect,
       noBatching: this.noBatching,
       onOutputs: (envelope, output, modelId) => this.postprocess(envelope, output, modelId),
+      onBatchOutputs: (part, outputs, modelId) => this.postprocessBatch(part, outputs, modelId),
       onFailure: (envelope, record) => this.settle(envelope.seq, new Failed(record)),
       onPartial:
         this.emitter instanceof StreamEmitter
@@ -280,7 +281,7 @@ export class InferenceEngine {
 
   private dispatch(key: BatchKey): void {
     const model = this.slot.model!;
-    let envelopes = this.queue.take(this.target, key);
+    let envelopes = this.queue.take(this.batchSizeFor(key), key);
     let dropped: { seq: number; entry: Failed }[] | undefined;
     if (this.options.elementSignal !== undefined) {
       // Aborted elements leave here, before the model sees them; if a whole batch was aborted, take the next one.
@@ -335,6 +336,30 @@ export class InferenceEngine {
       this.pump(this.options.batch.maxBatchDurationMs === undefined);
       this.maybeComplete();
     });
+  }
+
+  /** A whole part of a batch succeeded: without postprocessing, its outputs go straight to the emitter. */
+  private postprocessBatch(part: readonly Envelope[], outputs: readonly unknown[], modelId: string): void {
+    if (this.noBatching || this.post.length > 0) {
+      for (let i = 0; i < part.length; i++) this.postprocess(part[i], outputs[i], modelId);
+      return;
+    }
+    if (this.closed) return;
+    if (this.emitter instanceof Emitter) this.emitter.settleOutputs(part, outputs);
+    else for (let i = 0; i < part.length; i++) this.emitter.settle(part[i].seq, outputs[i]);
+  }
+
+  /**
+   * The size of the next batch of group `key`: the estimator's target — except at the start, where a burst already
+   * queued does not wait for Beam's ramp (1, 2, 4, …: one model call per doubling, which dominated short jobs; issue
+   * 11). Once the estimator has its first point, a group holding more than twice the target goes whole (up to
+   * `maxBatchSize`): the fit gets a small and a large size at once, and later targets grow from there.
+   */
+  private batchSizeFor(key: BatchKey): number {
+    const target = this.target;
+    if (this.noBatching || this.estimator.dataPoints !== 1) return target;
+    const queued = this.queue.group(key)?.count ?? 0;
+    return queued > 2 * target ? Math.min(queued, this.options.batch.maxBatchSize) : target;
   }
 
   private postprocess(envelope: Envelope, output: unknown, modelId: string): void {

@@ -26,6 +26,21 @@ export class ReorderBuffer<T> {
     }
     this.next++;
     this.release(entry, seq);
+    this.releaseParked();
+  }
+
+  /**
+   * When `seq` is the one expected next, counts it as released (the caller delivers it itself, then calls
+   * `releaseParked`) and returns true; else false and nothing changes. The in-order fast path: no entry, no call.
+   */
+  take(seq: number): boolean {
+    if (seq !== this.next) return false;
+    this.next++;
+    return true;
+  }
+
+  /** Releases the parked entries that are now next in sequence. */
+  releaseParked(): void {
     if (this.parked.size === 0) return;
     let following = this.parked.get(this.next);
     while (following !== undefined || this.parked.has(this.next)) {

@@ -7,12 +7,12 @@ import { runInference } from '../../src/operators/runInference';
 // Batching seen through runInference: the handler's batchConfig() merged with the operator's `batch` (operator wins
 // field by field, a handler's batchKeyFn always applies), served by the same BatchQueue + BatchSizeEstimator.
 
-function recordingHandler<T>(batchConfig?: BatchElementsConfig<T>) {
+function recordingHandler<T>(batchConfig?: BatchElementsConfig<T>, { async = false } = {}) {
   const batches: T[][] = [];
   const handler = modelHandler<T, T>({
     runInference: (batch) => {
       batches.push([...batch]);
-      return batch;
+      return async ? Promise.resolve(batch) : batch;
     },
     batchConfig,
   });
@@ -25,6 +25,22 @@ describe('batching through runInference', () => {
     const out = await firstValueFrom(range(0, 35).pipe(runInference(handler, { metrics: false }), toArray()));
     expect(out).toEqual([...Array(35).keys()]);
     expect(batches.map((b) => b.length)).toEqual([10, 10, 10, 5]);
+  });
+
+  it('a burst queued while the first batch runs skips the ramp: the second batch takes what is queued', async () => {
+    const { handler, batches } = recordingHandler<number>(undefined, { async: true });
+    const out = await firstValueFrom(range(0, 1000).pipe(runInference(handler, { metrics: false }), toArray()));
+    expect(out).toEqual([...Array(1000).keys()]);
+    expect(batches.map((b) => b.length)).toEqual([1, 999]); // Beam's ramp alone: 1, 2, 4, 8, … (10 model calls)
+  });
+
+  it('… up to maxBatchSize, and the estimator goes on from there (no ramp from 2)', async () => {
+    const { handler, batches } = recordingHandler<number>({ maxBatchSize: 100 }, { async: true });
+    await firstValueFrom(range(0, 1000).pipe(runInference(handler, { metrics: false }), toArray()));
+    const sizes = batches.map((b) => b.length);
+    expect(sizes.slice(0, 2)).toEqual([1, 100]);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(sizes.length).toBeLessThanOrEqual(12);
   });
 
   it("lets the operator's batch config override the handler's field by field", async () => {
