@@ -20,6 +20,14 @@ export class LineLengthLimiter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (!this.dropping && this.current + chunk.length <= this.maxBytes) {
+      // No line of this chunk can be over the limit (the common case, limits of megabytes and 64 KB chunks): it
+      // passes as it is, with only its last line break looked for, not every one (issue 11).
+      const last = chunk.lastIndexOf(10);
+      this.current = last < 0 ? this.current + chunk.length : chunk.length - last - 1;
+      callback(null, chunk);
+      return;
+    }
     let parts: Buffer[] | undefined;
     let start = 0;
     while (start < chunk.length) {

@@ -39,7 +39,8 @@ export class LineSource {
     rl.on('error', onError);
     rl.on('line', (raw) => {
       const line = ++this.linesRead;
-      if (raw.trim() === '') {
+      // A line that starts with a visible ASCII character is not blank: no trimmed copy of every line.
+      if ((raw.length === 0 || raw.charCodeAt(0) <= 32 || raw.charCodeAt(0) >= 127) && raw.trim() === '') {
         this.blankLines++;
         return;
       }

@@ -1,4 +1,5 @@
 import { InferenceError } from '../index.js';
+import { nestedArrayText, numberText, roundedNumberText } from './formatNumbers.js';
 
 /** `--output-format`. */
 export type OutputFormat = 'full' | 'array' | 'argmax' | 'topk';
@@ -72,6 +73,16 @@ export function outputsOf(inference: unknown, outputNames: readonly string[]): N
   });
 }
 
+/** Element types read as plain numbers (no rounding, always finite). */
+const INTEGER_TYPES = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32']);
+
+/** Product of dims; NaN when one is not a non-negative integer. */
+function sizeOf(dims: readonly number[]): number {
+  let size = 1;
+  for (const d of dims) size *= Number.isInteger(d) && d >= 0 ? d : NaN;
+  return size;
+}
+
 function valueReader(dtype: string, precision: number | undefined): (v: number | bigint | string) => unknown {
   if (dtype === 'int64' || dtype === 'uint64') {
     return (v) =>
@@ -143,7 +154,34 @@ export function createOutputFormatter(
     const digits = precision ?? (!softmax && dtype === 'float32' ? 9 : undefined);
     return digits === undefined ? v : Number(v.toPrecision(digits));
   };
+  // The common line, `array` of one numeric output, written as text directly: the same JSON as below, without a
+  // nested array of rounded numbers that JSON.stringify then formats again (issue 11, the main job's hot path).
+  const numericText = (dtype: string): ((v: number) => string) | undefined => {
+    if (dtype === 'float32' || dtype === 'float64' || dtype === 'float16') {
+      const digits = precision ?? (dtype === 'float32' ? 9 : undefined);
+      return digits === undefined ? numberText : (v) => roundedNumberText(v, digits);
+    }
+    return INTEGER_TYPES.has(dtype) ? numberText : undefined;
+  };
+  const singleName = outputNames[0] ?? 'output';
+  const fastArray = (meta: OutputMeta, inference: unknown, modelId: string | undefined): string | undefined => {
+    if (format !== 'array' || !isOutput(inference)) return undefined;
+    if (outputName !== undefined && outputName !== singleName) return undefined;
+    const { data } = inference;
+    const x = inference as { dims?: number[]; shape?: number[]; type?: string; dtype?: string };
+    const dims = x.dims ?? x.shape ?? [data.length];
+    const text = numericText(x.type ?? x.dtype ?? 'float32');
+    if (text === undefined || !ArrayBuffer.isView(data) || data.length === 0 || sizeOf(dims) !== data.length) {
+      return undefined;
+    }
+    let line = `{"line":${JSON.stringify(meta.line)}`;
+    if (meta.hasId) line += `,"id":${JSON.stringify(meta.id ?? null)}`;
+    if (includeModel) line += `,"model":${JSON.stringify(modelId ?? null)}`;
+    return `${line},"output":${nestedArrayText(data as unknown as ArrayLike<number>, dims, text)}}`;
+  };
   return (meta, inference, modelId) => {
+    const fast = fastArray(meta, inference, modelId);
+    if (fast !== undefined) return fast;
     const record: Record<string, unknown> = { line: meta.line };
     if (meta.hasId) record.id = meta.id ?? null;
     if (includeModel || format === 'full') record.model = modelId ?? null;

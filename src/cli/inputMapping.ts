@@ -114,9 +114,11 @@ function selectValue(record: unknown, field: string | undefined, input: InputSig
   if (single) {
     if (Array.isArray(record)) return record;
     if (record !== null && typeof record === 'object') {
-      for (const name of [...DEFAULT_INPUT_FIELDS, input.name]) {
+      for (const name of DEFAULT_INPUT_FIELDS) {
         if (Object.prototype.hasOwnProperty.call(record, name)) return (record as Record<string, unknown>)[name];
       }
+      if (Object.prototype.hasOwnProperty.call(record, input.name))
+        return (record as Record<string, unknown>)[input.name];
     }
     throw new InvalidExampleError(
       `no model input in the record (${describeKind(record)}): expected an array, or an object with an ` +
@@ -140,6 +142,12 @@ function selectValue(record: unknown, field: string | undefined, input: InputSig
     );
   }
   return (record as Record<string, unknown>)[input.name];
+}
+
+/** Reads model input `k` of a parsed JSON record as a tensor. */
+export function readInput(record: unknown, mapping: InputMapping, k: number): JsonTensor {
+  const { signature, field, reshape } = mapping.inputs[k];
+  return jsonToTensor(selectValue(record, field, signature, mapping.inputs.length === 1), signature, reshape);
 }
 
 /** Reads every model input of a parsed JSON record as tensors, in model order. */

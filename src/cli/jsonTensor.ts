@@ -195,6 +195,8 @@ function showDims(dims: readonly (number | null)[]): string {
  * arrays, non-numeric or out-of-range values, a wrong number of values, a wrong shape.
  */
 export function jsonToTensor(value: unknown, input: InputSignature, reshape?: readonly number[]): JsonTensor {
+  const flat = flatFloats(value, input.dtype);
+  if (flat !== undefined) return withDims(flat, [flat.length], input, reshape);
   const { name, dtype } = input;
   const shape = nestedDims(value);
   const count = sizeOfDims(shape);
@@ -224,7 +226,35 @@ export function jsonToTensor(value: unknown, input: InputSignature, reshape?: re
     for (let i = 0; i < node.length; i++) fill(node[i], depth + 1);
   };
   fill(value, 0);
+  return withDims(data, shape, input, reshape);
+}
 
+/**
+ * The common record, a flat array of finite numbers for a float input, read in one loop with no per-value dispatch
+ * (issue 11: the main job's hot path); `undefined` for anything else, which takes the general path and its messages.
+ */
+function flatFloats(value: unknown, dtype: CliDType): Float32Array | Float64Array | undefined {
+  if (!Array.isArray(value) || value.length === 0 || (dtype !== 'float32' && dtype !== 'float64')) return undefined;
+  const n = value.length;
+  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v: unknown = value[i];
+    // `v - v === 0` holds for finite numbers only (NaN and ±Infinity give NaN).
+    if (typeof v !== 'number' || v - v !== 0) return undefined;
+    data[i] = v;
+  }
+  return data;
+}
+
+/** Gives the values read from JSON (nested as `shape`) their dims, checked against the model's declared dims. */
+function withDims(
+  data: CliTypedArray | string[],
+  shape: number[],
+  input: InputSignature,
+  reshape: readonly number[] | undefined,
+): JsonTensor {
+  const { name, dtype } = input;
+  const count = data.length;
   const declared = input.dims;
   let dims: number[];
   if (reshape !== undefined) {

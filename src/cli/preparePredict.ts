@@ -99,7 +99,9 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
   try {
     operator = runInference(cliHandler, {
       metrics: registry,
-      concurrent: options.concurrent ?? options.workers ?? 1,
+      // With --workers N, one batch more than workers is in flight: batch k+1 is parsed and stacked on the main thread
+      // while the workers run (pipelining, issue 11).
+      concurrent: options.concurrent ?? (options.workers !== undefined ? options.workers + 1 : 1),
       maxBufferedElements: options.maxInFlight + READ_AHEAD,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(modelMetadata !== undefined && { modelMetadata }),

@@ -1,5 +1,5 @@
 import { InvalidExampleError } from '../index.js';
-import { type InputMapping, readField, readInputs } from './inputMapping.js';
+import { type InputMapping, readField, readInput, readInputs } from './inputMapping.js';
 import type { JsonTensor } from './jsonTensor.js';
 import type { ModelRuntime } from './loadModelSignature.js';
 
@@ -36,12 +36,18 @@ export interface RecordParser {
   readonly recordOf: (example: unknown) => LineRecord | undefined;
 }
 
-function onnxTensor(t: JsonTensor): object {
-  return { data: t.data, dims: t.dims, type: t.dtype };
+/**
+ * Where an example keeps the line it came from: a symbol, so that neither handler sees it as a field or an input name
+ * (it was a WeakMap: one ephemeron entry per record, costly to collect).
+ */
+const LINE = Symbol('rxjs-inference line');
+
+function onnxTensor(t: JsonTensor, record: LineRecord | undefined): object {
+  return { data: t.data, dims: t.dims, type: t.dtype, [LINE]: record };
 }
 
-function tfjsTensor(t: JsonTensor): object {
-  return { data: t.data, shape: t.dims, dtype: t.dtype };
+function tfjsTensor(t: JsonTensor, record: LineRecord | undefined): object {
+  return { data: t.data, shape: t.dims, dtype: t.dtype, [LINE]: record };
 }
 
 /**
@@ -51,8 +57,15 @@ function tfjsTensor(t: JsonTensor): object {
  * dead-letter reason.
  */
 export function createRecordParser({ mapping, runtime, maxLineLength, idField }: RecordParserConfig): RecordParser {
-  const lines = new WeakMap<object, LineRecord>();
   const toTensor = runtime === 'onnx' ? onnxTensor : tfjsTensor;
+  // A top-level id field (the common case) is read directly, without splitting its path for every record.
+  const readId =
+    idField === undefined || idField === '.' || idField.includes('.')
+      ? (value: unknown) => readField(value, idField!)
+      : (value: unknown) =>
+          value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, idField)
+            ? (value as Record<string, unknown>)[idField]
+            : undefined;
   const single = mapping.inputs.length === 1;
   const parse = (record: LineRecord): CliExample => {
     const { text } = record;
@@ -72,23 +85,17 @@ export function createRecordParser({ mapping, runtime, maxLineLength, idField }:
       throw new InvalidExampleError(`malformed JSON: ${(error as Error).message}`, undefined, undefined);
     }
     if (idField !== undefined) {
-      const id = readField(value, idField);
+      const id = readId(value);
       record.id = id === undefined ? null : id;
     }
-    const tensors = readInputs(value, mapping);
-    let example: object;
-    if (single) {
-      example = toTensor(tensors.values().next().value as JsonTensor);
-    } else {
-      const named: Record<string, object> = {};
-      for (const [name, tensor] of tensors) named[name] = toTensor(tensor);
-      example = named;
-    }
-    lines.set(example, record);
-    return example;
+    if (single) return toTensor(readInput(value, mapping, 0), record);
+    const named: Record<string | symbol, object | LineRecord> = { [LINE]: record };
+    for (const [name, tensor] of readInputs(value, mapping)) named[name] = toTensor(tensor, undefined);
+    return named;
   };
   return {
     parse,
-    recordOf: (example) => (example !== null && typeof example === 'object' ? lines.get(example as object) : undefined),
+    recordOf: (example) =>
+      example !== null && typeof example === 'object' ? (example as { [LINE]?: LineRecord })[LINE] : undefined,
   };
 }
