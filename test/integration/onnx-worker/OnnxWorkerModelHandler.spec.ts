@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Tensor } from 'onnxruntime-node';
 import { BehaviorSubject, from, lastValueFrom, Subject, tap, toArray } from 'rxjs';
@@ -6,6 +7,7 @@ import type { ModelMetadata, PredictionResult } from '../../../src/core/types';
 import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
 import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
 import { OnnxWorkerModelHandler, type OnnxWorkerModel } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
+import { intraOpThreadsPerWorker } from '../../../src/handlers/onnx/worker/intraOpThreadsPerWorker';
 import { runInference } from '../../../src/operators/runInference';
 import { corruptModel, mlp, twoInputsTwoOutputs, type OnnxFixture } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
@@ -223,3 +225,36 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('OnnxWorkerModelHandler: intra-op threads per worker session', () => {
+  it('shares the cores out among the workers, at least one thread each', () => {
+    expect(intraOpThreadsPerWorker(16, 2)).toBe(8);
+    expect(intraOpThreadsPerWorker(16, 4)).toBe(4);
+    expect(intraOpThreadsPerWorker(16, 3)).toBe(5);
+    expect(intraOpThreadsPerWorker(2, 4)).toBe(1);
+    expect(intraOpThreadsPerWorker(1, 1)).toBe(1);
+  });
+
+  it('each worker session is created with its share; sessionOptions.intraOpNumThreads overrides it', async () => {
+    const fixture = mlp([8, 16, 4]);
+    const shared = new OnnxWorkerModelHandler({ modelUri: fixture.bytes, workers: 2 });
+    const model = await shared.loadModel();
+    try {
+      expect(model.pool.sessionOptions).toMatchObject({
+        intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / 2)),
+      });
+      const [result] = await shared.runInference([fixture.sample(1)[0].input.data as Float32Array], model, context());
+      expectTensorClose(result.inference as Tensor, fixture.forward(fixture.sample(1)[0]).output);
+    } finally {
+      await shared.releaseModel(model);
+    }
+    const given = new OnnxWorkerModelHandler({
+      modelUri: fixture.bytes,
+      workers: 1,
+      sessionOptions: { intraOpNumThreads: 3 },
+    });
+    const own = await given.loadModel();
+    expect(own.pool.sessionOptions).toMatchObject({ intraOpNumThreads: 3 });
+    await given.releaseModel(own);
+  });
+});

@@ -10,6 +10,7 @@ import type { OnnxModelInfo } from '../onnxSession.js';
 import { webGpuLockBuffer } from '../webgpuLock.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
+import { intraOpThreadsPerWorker } from './intraOpThreadsPerWorker.js';
 import { OnnxWorkerPool, WorkerRunError } from './OnnxWorkerPool.js';
 
 /** Configuration of an `OnnxWorkerModelHandler`: the `OnnxModelHandler`'s, plus the pool size. */
@@ -45,8 +46,11 @@ export interface OnnxWorkerModel extends OnnxModelInfo {
  * - Trade-off (measured in docs/performance.md): the main thread stays responsive (p99 event-loop delay of a few ms
  *   instead of a whole batch) and saturated throughput is as good or better, at the cost of one thread hop each
  *   way (about +0.6 ms per batch at low load), a copy of the model per worker, and a start-up per pool. Several
- *   workers only run batches in parallel with `concurrent > 1`; each session keeps onnxruntime's default thread
- *   count unless `sessionOptions` sets `intraOpNumThreads`.
+ *   workers only run batches in parallel with `concurrent > 1`.
+ * - Threads: each worker's session gets `max(1, floor(cores / workers))` intra-op threads, so workers running at
+ *   once never oversubscribe the cores; `sessionOptions.intraOpNumThreads` overrides it.
+ * - Pipelining: with `concurrent: workers + 1`, batch k+1 is checked and stacked on the main thread (and waits in the
+ *   pool) while the workers run batch k; the CLI's `--workers N` does that by default.
  *
  * @example
  * import { from } from 'rxjs';
@@ -90,12 +94,13 @@ export class OnnxWorkerModelHandler<
     const { source, inputs, outputNames, fixedBatchSize, device, ort } = probe;
     await this.inline.releaseModel(probe);
     const webgpu = device === 'webgpu';
+    const size = this.workers ?? (webgpu ? 1 : Math.min(2, availableParallelism()));
     const pool = new OnnxWorkerPool({
       ortPath: resolveOrtPath(),
       model: modelId || this.config.modelUri,
       source,
-      sessionOptions: this.workerSessionOptions(device),
-      size: this.workers ?? (webgpu ? 1 : Math.min(2, availableParallelism())),
+      sessionOptions: this.workerSessionOptions(device, size),
+      size,
       webGpuLock: webgpu ? webGpuLockBuffer() : undefined,
     });
     try {
@@ -129,10 +134,15 @@ export class OnnxWorkerModelHandler<
   }
 
   /** The session options each worker uses: the user's, with the device the main thread's load settled on. */
-  private workerSessionOptions(device: OnnxExecutionDevice): InferenceSession.SessionOptions {
-    // onnxruntime's default thread count is kept: measured on 2 cores (docs/performance.md), one worker with all
-    // cores beats workers splitting them, and `concurrent: 2` over 2 workers oversubscribes only mildly.
-    const { sessionOptions = {}, device: wanted = 'cpu' } = this.config;
-    return wanted === 'cpu' ? { ...sessionOptions } : sessionOptionsFor(sessionOptions, device);
+  private workerSessionOptions(device: OnnxExecutionDevice, workers: number): InferenceSession.SessionOptions {
+    // Each session gets its share of the cores (issue 11): onnxruntime's default (one thread per core in every
+    // session) oversubscribed the cores as soon as several workers ran at once — 0.36× / 0.26× of the raw loop with
+    // 2 / 4 workers on 16 cores. `sessionOptions.intraOpNumThreads` overrides it.
+    const { sessionOptions: given = {}, device: wanted = 'cpu' } = this.config;
+    const sessionOptions = {
+      intraOpNumThreads: intraOpThreadsPerWorker(availableParallelism(), workers),
+      ...given,
+    };
+    return wanted === 'cpu' ? sessionOptions : sessionOptionsFor(sessionOptions, device);
   }
 }

@@ -101,6 +101,11 @@ export class OnnxWorkerPool {
     return this.slots.length;
   }
 
+  /** The session options every worker creates its session with, for inspection (tests, diagnostics). */
+  get sessionOptions(): object {
+    return this.options.sessionOptions;
+  }
+
   /** The pool's worker threads, for inspection (tests, diagnostics). */
   get workers(): readonly Worker[] {
     return this.slots.map((slot) => slot.worker);
