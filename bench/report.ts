@@ -29,7 +29,8 @@ export function machine(library: string, durationS: number, loadAverage: readonl
   };
 }
 
-const number = (v: number, unit: string) => (unit === 'ms' ? fmt(v, 2) : fmt(v));
+const number = (v: number, unit: string) =>
+  Number.isNaN(v) ? 'not measured' : unit === 'ms' || unit === 'MiB' ? fmt(v, 2) : fmt(v);
 
 /** The results as a Markdown table (the same text is printed and written to results.md). */
 export function table(rows: readonly BenchRow[]): string {
@@ -38,10 +39,10 @@ export function table(rows: readonly BenchRow[]): string {
     '| --- | --- | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of rows) {
-    const value = `${number(r.value, r.unit)} ${r.unit}`;
+    const value = Number.isNaN(r.value) ? 'not measured' : `${number(r.value, r.unit)} ${r.unit}`;
     const baseline = r.baseline === undefined ? '—' : `${number(r.baseline, r.unit)} ${r.unit}`;
     const ratio = r.ratio === undefined ? '—' : `${fmt(r.ratio, 2)}×`;
-    const met = r.target === '—' ? 'info' : r.pass ? 'yes' : '**no**';
+    const met = r.target === '—' ? 'info' : Number.isNaN(r.value) ? 'n/a' : r.pass ? 'yes' : '**no**';
     lines.push(`| ${r.id} | ${r.name} | ${value} | ${baseline} | ${ratio} | ${r.target} | ${met} |`);
   }
   return lines.join('\n');
