@@ -25,6 +25,9 @@ class SharedTypedArrayEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     for (const name of SHARED) this.global[name] = globalThis[name];
+    // Node's own `require`, for the few packages jest's module registry cannot load: native ES modules such as the
+    // npm package `webgpu` (Dawn's bindings; Node ≥ 20.19 loads ES modules with `require`). Test files only.
+    this.global.nodeRequire = require;
   }
 }
 

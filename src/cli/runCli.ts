@@ -127,6 +127,7 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
         'tensorflow',
         'wasm',
         'cpu',
+        'webgpu',
       ]),
     )
     .addOption(deviceOption())

@@ -16,6 +16,11 @@ export interface TfjsModel {
   readonly tf: TfjsModule;
   /** The backend active when it was loaded (process-wide). */
   readonly backend: TfjsBackendName;
+  /**
+   * Where it runs, set by `TfjsModelHandler`: `'webgpu'` (the webgpu backend), `'cuda'` (`@tensorflow/tfjs-node-gpu`),
+   * else `'cpu'`. Reported as the `model_device_<device>` metric and in the CLI summary.
+   */
+  readonly device?: 'cpu' | 'webgpu' | 'cuda';
   /** Its inputs, in the order the model takes them. */
   readonly inputs: readonly TfjsInputSpec[];
   /** Its outputs, in the order the model returns them (keys of multi-output results). */

@@ -5,6 +5,7 @@ import { InferenceError, describeValue } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
+import { withWebGpuLock } from '../onnx/webgpuLock.js';
 import { type TfjsModel, type TfjsModelType, loadTfjsModel } from './TfjsModel.js';
 import { executeModel } from './tfjsExecute.js';
 import { type TfjsExample, type TfjsTypedArray, tfjsBatchKey, tfjsExampleBytes } from './tfjsExamples.js';
@@ -44,6 +45,9 @@ export interface TfjsModelHandlerConfig<O extends TfjsOutputMode = TfjsOutputMod
   /**
    * The backend to run on. Choosing one (or letting the handler choose) sets the **process-wide** TensorFlow.js
    * backend: TensorFlow.js has one active backend per process.
+   * `'webgpu'` (only when named) needs `@tensorflow/tfjs-backend-webgpu` and the npm package `webgpu` (Dawn's Node
+   * bindings, prebuilt in the package; the handler gives the process `navigator.gpu` from it) and a WebGPU adapter (a
+   * GPU's Vulkan driver, or Mesa 25's lavapipe); its runs hold the process-wide WebGPU lock, as ONNX WebGPU runs do.
    * @default the first installed of `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` ('tensorflow'),
    * `@tensorflow/tfjs-backend-wasm` ('wasm'), `@tensorflow/tfjs` ('cpu')
    */
@@ -100,7 +104,7 @@ function checkConfig(config: TfjsModelHandlerConfig): void {
       `Expected exactly one of \`modelUri\` and \`ioHandler\`, got ${modelUri === undefined ? 'neither' : 'both'}.`,
     );
   }
-  checkOneOf('backend', config.backend, ['tensorflow', 'wasm', 'cpu']);
+  checkOneOf('backend', config.backend, ['tensorflow', 'wasm', 'cpu', 'webgpu']);
   checkOneOf('outputs', config.outputs, ['arrays', 'tensors']);
   checkBoolean('checkFinite', config.checkFinite);
   checkNumber('minBatchSize', config.minBatchSize, { min: 1, integer: true });
@@ -188,10 +192,12 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
   /** Loads the model named by `modelId` (a path or URL), or the configured `modelUri` / `ioHandler`. */
   async loadModel(modelId?: string): Promise<TfjsModel> {
     const source = modelId ? modelId : (this.config.modelUri ?? (this.config.ioHandler as io.IOHandler));
-    const { tf, backend } = await this.runtimeFor();
+    const { tf, backend, packageName } = await this.runtimeFor();
     // Another handler may have switched the process-wide backend since: this handler's models load on its own.
     if (tf.getBackend() !== backend) await tf.setBackend(backend);
-    return loadTfjsModel(tf, backend, source, this.config.modelType);
+    const model = await loadTfjsModel(tf, backend, source, this.config.modelType);
+    const device = backend === 'webgpu' ? 'webgpu' : packageName === '@tensorflow/tfjs-node-gpu' ? 'cuda' : 'cpu';
+    return { ...model, device };
   }
 
   /**
@@ -244,14 +250,18 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
       this.config.checkFinite ?? true,
       (t) => t.dataSync() as TfjsTypedArray,
     );
-    const outputs = await executeModel(tf, model, packed);
-    try {
-      if (this.config.outputs === 'tensors') return splitToTensors(tf, outputs, model.outputNames, batch.length);
-      // The cpu (and native) backends hand out their own storage, which a live tensor may share: copy once.
-      return await splitToArrays(outputs, model.outputNames, batch.length, model.backend !== 'wasm');
-    } finally {
-      tf.dispose(outputs);
-    }
+    const run = async () => {
+      const outputs = await executeModel(tf, model, packed);
+      try {
+        if (this.config.outputs === 'tensors') return splitToTensors(tf, outputs, model.outputNames, batch.length);
+        // The cpu (and native) backends hand out their own storage, which a live tensor may share: copy once.
+        return await splitToArrays(outputs, model.outputNames, batch.length, model.backend !== 'wasm');
+      } finally {
+        tf.dispose(outputs);
+      }
+    };
+    // One WebGPU run at a time per process (SPEC §8), whichever runtime's Dawn it goes through.
+    return model.backend === 'webgpu' ? withWebGpuLock(run) : run();
   }
 
   /** Disposes the model's weights. */

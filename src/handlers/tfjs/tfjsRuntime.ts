@@ -6,13 +6,20 @@ export type TfjsModule = typeof tfjs;
 
 /**
  * A TensorFlow.js backend the handler can select: `'tensorflow'` (native, from `@tensorflow/tfjs-node-gpu` or
- * `@tensorflow/tfjs-node`), `'wasm'` (`@tensorflow/tfjs-backend-wasm`) or `'cpu'` (pure JS, in `@tensorflow/tfjs`).
+ * `@tensorflow/tfjs-node`), `'wasm'` (`@tensorflow/tfjs-backend-wasm`), `'cpu'` (pure JS, in `@tensorflow/tfjs`) or
+ * `'webgpu'` (`@tensorflow/tfjs-backend-webgpu` on the WebGPU of the npm package `webgpu`, Dawn's Node bindings; only
+ * when asked for by name, never chosen automatically).
  */
-export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
 /** The optional peer packages a TensorFlow.js runtime is made of. */
 export type TfjsRuntimePackage =
-  '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node' | '@tensorflow/tfjs-backend-wasm' | '@tensorflow/tfjs';
+  | '@tensorflow/tfjs-node-gpu'
+  | '@tensorflow/tfjs-node'
+  | '@tensorflow/tfjs-backend-wasm'
+  | '@tensorflow/tfjs'
+  | 'webgpu'
+  | '@tensorflow/tfjs-backend-webgpu';
 
 /**
  * Loads an optional peer package: resolves to the module, or to `undefined` when the package is not installed
@@ -34,15 +41,25 @@ export interface TfjsRuntime {
   readonly packageName: TfjsRuntimePackage;
 }
 
-/** The automatic choice, best first: native GPU, native CPU, WebAssembly, pure JS. */
+/**
+ * The automatic choice, best first: native GPU, native CPU, WebAssembly, pure JS. `webgpu` comes last and only when
+ * named (`explicitOnly`): whether it beats wasm depends on the GPU (on an H200 ≈ 15× faster; on lavapipe, a CPU
+ * Vulkan driver, ≈ 10× slower), which the handler cannot know in advance.
+ */
 export const TFJS_BACKEND_ORDER: readonly {
   readonly backend: TfjsBackendName;
   readonly packages: readonly TfjsRuntimePackage[];
+  readonly explicitOnly?: boolean;
 }[] = [
   { backend: 'tensorflow', packages: ['@tensorflow/tfjs-node-gpu'] },
   { backend: 'tensorflow', packages: ['@tensorflow/tfjs-node'] },
   { backend: 'wasm', packages: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
   { backend: 'cpu', packages: ['@tensorflow/tfjs'] },
+  {
+    backend: 'webgpu',
+    packages: ['@tensorflow/tfjs', 'webgpu', '@tensorflow/tfjs-backend-webgpu'],
+    explicitOnly: true,
+  },
 ];
 
 /** The default importer: `import(packageName)`, `undefined` when that package (itself) cannot be found. */
@@ -79,15 +96,41 @@ async function importAll(packages: readonly TfjsRuntimePackage[], importer: Tfjs
   for (const name of packages) {
     const module = await importer(name);
     if (module === undefined || module === null) return { ok: false, missing: name };
+    // `@tensorflow/tfjs-backend-webgpu` looks for `navigator.gpu`, which Node lacks: Dawn's bindings provide it.
+    if (name === 'webgpu') provideNavigatorGpu(module);
     // The first package of a candidate is the API (tfjs or tfjs-node); the others register a backend.
     tf ??= apiOf(module);
   }
   return { ok: true, tf: tf as TfjsModule };
 }
 
+/**
+ * Gives the process `navigator.gpu` (and the `GPU*` constants) from the npm package `webgpu` (Dawn's Node bindings),
+ * unless a WebGPU implementation is already there. This changes globals of the process, as choosing a TensorFlow.js
+ * backend already does.
+ */
+function provideNavigatorGpu(module: unknown): void {
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (g.navigator?.gpu !== undefined) return;
+  type Dawn = { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
+  const m = module as Partial<Dawn> & { default?: Dawn };
+  const dawn = (typeof m.create === 'function' ? m : m.default) as Dawn;
+  for (const [key, value] of Object.entries(dawn.globals))
+    if (!(key in globalThis)) Object.assign(globalThis, { [key]: value });
+  const gpu = dawn.create([]);
+  if (g.navigator === undefined) g.navigator = { gpu };
+  else Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+}
+
 async function activate(tf: TfjsModule, backend: TfjsBackendName): Promise<void> {
   // The wasm backend starts asynchronously; tensors created before it is ready throw (shared/NOTES.md).
   const ok = await tf.setBackend(backend);
+  if (!ok && backend === 'webgpu') {
+    throw new Error(
+      "TensorFlow.js backend 'webgpu' failed to initialize: no WebGPU adapter (navigator.gpu.requestAdapter() " +
+        'found no GPU: install a Vulkan driver — the GPU vendor’s, or Mesa 25’s lavapipe — see README "Devices").',
+    );
+  }
   if (!ok) throw new Error(`TensorFlow.js backend '${backend}' failed to initialize.`);
   await tf.ready();
 }
@@ -107,7 +150,9 @@ export async function loadTfjsRuntime(
   importer: TfjsRuntimeImporter,
   logger: TfjsLogger,
 ): Promise<TfjsRuntime> {
-  const candidates = TFJS_BACKEND_ORDER.filter((c) => backend === undefined || c.backend === backend);
+  const candidates = TFJS_BACKEND_ORDER.filter((c) =>
+    backend === undefined ? c.explicitOnly !== true : c.backend === backend,
+  );
   let missing: string | undefined;
   let lastError: Error | undefined;
   for (const [i, candidate] of candidates.entries()) {

@@ -28,6 +28,20 @@ describe('TensorFlow.js runtime selection', () => {
     await tf.setBackend('cpu');
   });
 
+  it("'webgpu' is never chosen automatically; asked for, a missing package is named", async () => {
+    const logger = recordingLogger();
+    const auto = fakeImporter({ '@tensorflow/tfjs': realTfjs() });
+    expect(await loadTfjsRuntime(undefined, auto, logger)).toMatchObject({ backend: 'cpu' });
+    expect(auto.mock.calls.map((c) => c[0])).not.toContain('webgpu');
+    for (const missing of ['webgpu', '@tensorflow/tfjs-backend-webgpu'] as const) {
+      const installed: Installed = { '@tensorflow/tfjs': realTfjs(), webgpu: { create: () => ({}), globals: {} } };
+      if (missing === 'webgpu') delete installed.webgpu;
+      const error = await loadTfjsRuntime('webgpu', fakeImporter(installed), logger).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MissingRuntimeError);
+      expect((error as Error).message).toContain(missing);
+    }
+  });
+
   it('prefers tfjs-node-gpu, then tfjs-node, then wasm, then cpu', async () => {
     const gpu = fakeNodeRuntime();
     const node = fakeNodeRuntime();
