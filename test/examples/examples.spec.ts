@@ -32,6 +32,7 @@ describe('examples', () => {
         'live-refresh.ts',
         'dead-letters.ts',
         'remote-model.ts',
+        'text-generation.ts',
       ]),
     );
   });
