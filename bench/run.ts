@@ -12,13 +12,14 @@ import { heapScenario } from './scenarios/heap';
 import { mainJobScenario } from './scenarios/mainJob';
 import { overheadScenarios } from './scenarios/overhead';
 import { perElementScenario } from './scenarios/perElement';
+import { redisScenario } from './scenarios/redis';
 import { tfjsScenario } from './scenarios/tfjs';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const onlyAt = args.indexOf('--only');
-  const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap'];
+  const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis'];
   const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : groups;
   const { lib, from } = loadLibrary();
   const lines: string[] = [];
@@ -55,8 +56,12 @@ async function main(): Promise<void> {
     log('Heap flat: a hot Subject through runInference…');
     rows.push(...(await heapScenario({ lib, elements: quick ? 3_000_000 : 10_000_000, log })));
   }
+  if (only.includes('redis')) {
+    log('Scale-out: 1, 2 and 3 Redis workers vs the file-based command…');
+    rows.push(...(await redisScenario({ records: quick ? 10_000 : 50_000, reps: quick ? 1 : 3, log })));
+  }
   rows.push(...fastHardwareRows());
-  const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H'];
+  const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H', 'R'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const durationS = Math.round((performance.now() - started) / 1000);
   console.log(`\n${table(rows)}\n`);
