@@ -1,4 +1,4 @@
-import { toError } from '../../core/errors.js';
+import { describeValue, toError } from '../../core/errors.js';
 import { connectRedis, type RedisClient } from './loadRedisClient.js';
 import { deliveryInternals, type RedisDelivery } from './RedisDelivery.js';
 import type { RedisStreamAddress } from './redisUrl.js';
@@ -73,6 +73,14 @@ export class RedisStreamWriter {
   /** Queues a record; the queue is sent at the end of the current turn of the event loop. */
   write(record: RedisRecord): void {
     if (this.failed !== undefined || this.closed) return;
+    const { delivery, data } = (record ?? {}) as Partial<RedisRecord>;
+    if (typeof delivery?.id !== 'string' || typeof delivery.ack !== 'function' || typeof data !== 'string') {
+      return this.fail(
+        new TypeError(
+          `Expected a record { delivery, data } with a delivery of fromRedisStream and a string data, got ${describeValue(record)}.`,
+        ),
+      );
+    }
     if (this.queue.length === 0) queueMicrotask(() => this.flush());
     this.queue.push(record);
   }
