@@ -1,7 +1,5 @@
-import { basename, extname } from 'node:path';
-import { concat, of, type Observable } from 'rxjs';
-import { MetricsRegistry, type ModelMetadata, type PredictionResult } from '../index.js';
-import { runInference, watchFilePattern } from '../operators/index.js';
+import { MetricsRegistry, type PredictionResult } from '../index.js';
+import { runInference } from '../operators/index.js';
 import type { CliIO } from './CliIO.js';
 import { checkDistinctFiles } from './checkDistinctFiles.js';
 import { createOutputFormatter } from './formatOutput.js';
@@ -16,6 +14,7 @@ import type { RecordSink, RecordSource } from './RecordStreams.js';
 import { planRedisStreams } from './redis/openRedisStreams.js';
 import { Sink } from './Sink.js';
 import { UsageError } from './UsageError.js';
+import { watchedModels } from './watchedModels.js';
 
 /** Lines readline may still deliver after a pause (one 64 KB chunk of the shortest lines): queue slack. */
 const READ_AHEAD = 65536;
@@ -85,16 +84,8 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
       return { record, json: format(meta, result.inference, result.modelId), modelId: result.modelId };
     });
   const registry = new MetricsRegistry();
-  let modelMetadata: Observable<ModelMetadata> | undefined;
-  if (options.watch !== undefined) {
-    const first: ModelMetadata = { modelId: options.model, modelName: basename(options.model, extname(options.model)) };
-    const refreshes = watchFilePattern(options.watch, {
-      intervalMs: options.watchIntervalMs,
-      initial: 'none',
-      onError: (error) => log(`--watch: ${error.message} (polling goes on)`),
-    });
-    modelMetadata = concat(of(first), refreshes);
-  }
+  const modelMetadata =
+    options.watch === undefined ? undefined : watchedModels(options.model, options.watch, options.watchIntervalMs, log);
   let operator: ReturnType<typeof runInference>;
   try {
     operator = runInference(cliHandler, {

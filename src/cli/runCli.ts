@@ -4,6 +4,8 @@ import { OUTPUT_FORMATS, type OutputFormat } from './formatOutput.js';
 import type { CliIO } from './CliIO.js';
 import { predict } from './predict.js';
 import type { PredictOptions } from './PredictOptions.js';
+import { serve } from './serve.js';
+import type { ServeOptions } from './ServeOptions.js';
 import { EXIT_OK, EXIT_USAGE } from './UsageError.js';
 
 const HELP_AFTER = `
@@ -65,6 +67,29 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+interface RawServeOptions extends Omit<ServeOptions, 'quiet' | 'verbose'> {
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+}
+
+const SERVE_HELP_AFTER = `
+Routes (Open Inference Protocol, as Triton, KServe and MLServer speak it):
+  GET  /v2                                  server metadata
+  GET  /v2/health/live, /v2/health/ready    liveness, readiness (503 until the model is loaded, and while stopping)
+  GET  /v2/models/NAME[/versions/1]         model metadata: inputs and outputs with datatype and shape
+  GET  /v2/models/NAME[/versions/1]/ready   model readiness
+  POST /v2/models/NAME[/versions/1]/infer   {"inputs":[{"name","shape","datatype","data"}]} → {"outputs":[...]}
+  GET  /metrics                             Prometheus text
+A request whose first dimension is n carries n examples, batched with other requests' examples. Errors answer
+{"error": "..."}: 400 bad request (naming the field), 404 unknown model or route, 413 body over --max-body-bytes,
+503 queue full or stopping, 504 past --request-timeout-ms. SIGINT/SIGTERM: stop accepting, answer what is in flight,
+exit 0.
+
+Example:
+  rxjs-inference serve --model model.onnx --port 8000
+  curl -s localhost:8000/v2/models/model/infer -d '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}'
+`;
+
 interface RawOptions extends Omit<PredictOptions, 'inputFields' | 'shapes' | 'softmax' | 'quiet' | 'verbose'> {
   readonly inputField?: string[];
   readonly shape?: string[];
@@ -73,47 +98,19 @@ interface RawOptions extends Omit<PredictOptions, 'inputFields' | 'shapes' | 'so
   readonly verbose?: boolean;
 }
 
-/** Builds the `rxjs-inference` program; `onPredict` receives the parsed options of `predict`. */
-function createProgram(io: CliIO, version: string, onPredict: (options: PredictOptions) => void): Command {
-  const program = new Command('rxjs-inference')
-    .description("Score JSON lines with an ONNX or TensorFlow.js model (Apache Beam's RunInference, for RxJS).")
-    .version(version, '-V, --version')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
-    .showHelpAfterError('(run with --help for usage)');
-  program
-    .command('predict')
-    .description('Run the model on every line of a JSON-lines file (or standard input).')
+/**
+ * The options `predict` and `serve` share: the model, its runtime and device, batching, workers, timeouts, `--watch`
+ * and verbosity. Defined once, so that both commands take the same spelling, defaults and checks.
+ */
+function addModelOptions(command: Command): Command {
+  return command
     .requiredOption('-m, --model <file>', '.onnx model, or TF.js model.json (or its directory)')
-    .option('-i, --input <file>', 'JSON-lines input (default: standard input; - for standard input)')
-    .option('-o, --output <file>', 'JSON-lines output (default: standard output; - for standard output)')
-    .option('--dead-letter <file>', 'JSON lines of failed records (default: described on standard error)')
-    .option('--input-field <spec>', 'field of the model input: FIELD, or INPUT=FIELD per input (repeatable)', collect)
-    .option(
-      '--shape <spec>',
-      'reshape a flat array: D1,D2,... or INPUT=D1,D2,... (one -1 allowed; repeatable)',
-      collect,
-    )
-    .option('--id-field <field>', 'copy this field of each record into its output line as "id"')
-    .addOption(new Option('--output-format <format>', 'output line format').choices(OUTPUT_FORMATS).default('array'))
-    .option('--output-name <name>', 'the model output that array/argmax/topk read (default: all / the first)')
-    .option('-k, --top-k <k>', 'classes kept by --output-format topk', integer(1), 5)
-    .option('--softmax', 'argmax/topk scores are softmax probabilities')
-    .option('--precision <digits>', 'significant digits of float outputs (default: 9 for float32)', integer(1))
     .option('--max-batch-size <n>', 'largest batch (default: 1024; 4096 with a --device other than cpu)', integer(1))
     .option('--min-batch-size <n>', 'smallest batch (default: 1)', integer(1))
     .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
     .option('--concurrent <n>', 'batches in flight at once (default: --workers, else 1)', integer(1))
     .option('--workers <n>', 'ONNX: run the model in N worker threads (pair with --concurrent N)', integer(1))
     .option('--timeout-ms <ms>', 'fail a batch (its records become dead letters) after this long', positive)
-    .option('--max-in-flight <n>', 'records read but not yet written before reading pauses', integer(1), 8192)
-    .option(
-      '--max-line-length <bytes>',
-      'longer lines are dead letters, cut as they are read, never parsed',
-      integer(1),
-      8 * 1024 * 1024,
-    )
-    .option('--max-raw-length <chars>', 'characters of a line kept in its dead letter', integer(0), 1024)
     .option('--watch <glob>', 'model files to watch: a newer file replaces the model while the job runs')
     .option('--watch-interval-ms <ms>', 'time between polls of --watch', positive, 5000)
     .addOption(
@@ -131,6 +128,51 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
       ]),
     )
     .addOption(deviceOption())
+    .option('-q, --quiet', 'no progress and no summary')
+    .option('-v, --verbose', 'also report model load time, peak memory and the TF.js backend');
+}
+
+/** What the command line asked for. */
+type ParsedCommand =
+  | { readonly command: 'predict'; readonly options: PredictOptions }
+  | { readonly command: 'serve'; readonly options: ServeOptions };
+
+/** Builds the `rxjs-inference` program; `onCommand` receives the command asked for and its parsed options. */
+function createProgram(io: CliIO, version: string, onCommand: (parsed: ParsedCommand) => void): Command {
+  const program = new Command('rxjs-inference')
+    .description(
+      "Score JSON lines with an ONNX or TensorFlow.js model, or serve it over HTTP (Apache Beam's RunInference, for RxJS).",
+    )
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+  addModelOptions(
+    program.command('predict').description('Run the model on every line of a JSON-lines file (or standard input).'),
+  )
+    .option('-i, --input <file>', 'JSON-lines input (default: standard input; - for standard input)')
+    .option('-o, --output <file>', 'JSON-lines output (default: standard output; - for standard output)')
+    .option('--dead-letter <file>', 'JSON lines of failed records (default: described on standard error)')
+    .option('--input-field <spec>', 'field of the model input: FIELD, or INPUT=FIELD per input (repeatable)', collect)
+    .option(
+      '--shape <spec>',
+      'reshape a flat array: D1,D2,... or INPUT=D1,D2,... (one -1 allowed; repeatable)',
+      collect,
+    )
+    .option('--id-field <field>', 'copy this field of each record into its output line as "id"')
+    .addOption(new Option('--output-format <format>', 'output line format').choices(OUTPUT_FORMATS).default('array'))
+    .option('--output-name <name>', 'the model output that array/argmax/topk read (default: all / the first)')
+    .option('-k, --top-k <k>', 'classes kept by --output-format topk', integer(1), 5)
+    .option('--softmax', 'argmax/topk scores are softmax probabilities')
+    .option('--precision <digits>', 'significant digits of float outputs (default: 9 for float32)', integer(1))
+    .option('--max-in-flight <n>', 'records read but not yet written before reading pauses', integer(1), 8192)
+    .option(
+      '--max-line-length <bytes>',
+      'longer lines are dead letters, cut as they are read, never parsed',
+      integer(1),
+      8 * 1024 * 1024,
+    )
+    .option('--max-raw-length <chars>', 'characters of a line kept in its dead letter', integer(0), 1024)
     .option('--no-progress', 'no progress on standard error')
     .option(
       '--progress-interval-ms <ms>',
@@ -138,21 +180,53 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
       positive,
       10000,
     )
-    .option('-q, --quiet', 'no progress and no summary')
-    .option('-v, --verbose', 'also report model load time, peak memory and the TF.js backend')
     .option('--summary-json <file>', 'write the summary and every metric as JSON')
     .addHelpText('after', HELP_AFTER)
     .action((raw: RawOptions) => {
       const { inputField = [], shape = [], softmax = false, quiet = false, verbose = false, ...rest } = raw;
-      onPredict({
-        ...rest,
-        inputFields: inputField,
-        shapes: shape,
-        softmax,
-        quiet,
-        verbose,
-        outputFormat: raw.outputFormat as OutputFormat,
+      onCommand({
+        command: 'predict',
+        options: {
+          ...rest,
+          inputFields: inputField,
+          shapes: shape,
+          softmax,
+          quiet,
+          verbose,
+          outputFormat: raw.outputFormat as OutputFormat,
+        },
       });
+    });
+  addModelOptions(
+    program
+      .command('serve')
+      .description('Serve the model over HTTP with the Open Inference Protocol (KServe v2 REST), batching requests.'),
+  )
+    .option('--name <name>', "the model's name in the routes (default: the model file's name)")
+    .option('--host <host>', 'address to listen on (0.0.0.0 to accept other machines)', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on (0: a free port, printed on standard output)', integer(0), 8000)
+    .option(
+      '--max-body-bytes <bytes>',
+      'larger request bodies get 413 before they are parsed',
+      integer(1),
+      8 * 1024 * 1024,
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'a request must arrive within this time (else 408) and be answered within it again (else 504)',
+      integer(1),
+      30000,
+    )
+    .option(
+      '--max-queued-requests <n>',
+      'examples waiting for the model past which requests get 503',
+      integer(1),
+      10000,
+    )
+    .addHelpText('after', SERVE_HELP_AFTER)
+    .action((raw: RawServeOptions) => {
+      const { quiet = false, verbose = false, ...rest } = raw;
+      onCommand({ command: 'serve', options: { ...rest, quiet, verbose } });
     });
   return program;
 }
@@ -162,8 +236,8 @@ function createProgram(io: CliIO, version: string, onPredict: (options: PredictO
  * calls `process.exit`: the caller owns the process.
  */
 export async function runCli(argv: readonly string[], io: CliIO, version = '0.0.0'): Promise<number> {
-  let options: PredictOptions | undefined;
-  const program = createProgram(io, version, (parsed) => (options = parsed));
+  let parsed: ParsedCommand | undefined;
+  const program = createProgram(io, version, (command) => (parsed = command));
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
@@ -179,9 +253,9 @@ export async function runCli(argv: readonly string[], io: CliIO, version = '0.0.
     io.stderr.write(`rxjs-inference: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT_USAGE;
   }
-  if (options === undefined) return EXIT_USAGE;
+  if (parsed === undefined) return EXIT_USAGE;
   try {
-    return await predict(options, io);
+    return parsed.command === 'serve' ? await serve(parsed.options, io, version) : await predict(parsed.options, io);
   } catch (error) {
     io.stderr.write(
       `rxjs-inference: error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
