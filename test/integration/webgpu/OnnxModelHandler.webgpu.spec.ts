@@ -129,19 +129,20 @@ describeWebGpu("OnnxModelHandler on device 'webgpu'", () => {
   });
 
   it('20 load/release cycles do not grow the resident memory without bound', async () => {
-    const fixture = mlp([32, 64, 10]);
+    const fixture = mlp([256, 1024, 1024, 10]); // ≈ 5 MB of weights: a session leaked per cycle would show
     const handler = new OnnxModelHandler({ modelUri: fixture.bytes, device: 'webgpu' });
-    const cycle = async () => {
+    // Each cycle creates the session (weights uploaded to the device), runs a batch once in a while, releases it.
+    const cycle = async (run: boolean) => {
       const model = await handler.loadModel();
-      await handler.runInference(fixture.sample(4), model, context());
+      if (run) await handler.runInference(fixture.sample(4), model, context());
       await handler.releaseModel(model);
     };
-    for (let i = 0; i < 2; i++) await cycle(); // warm-up: Dawn's device, shader caches
+    for (let i = 0; i < 2; i++) await cycle(true); // warm-up: Dawn's device, shader caches
     const before = process.memoryUsage().rss;
-    for (let i = 0; i < 20; i++) await cycle();
+    for (let i = 0; i < 20; i++) await cycle(i % 5 === 0);
     const grown = process.memoryUsage().rss - before;
-    // Measured: ≈ 1 MB over 20 cycles on lavapipe. A leaked session (weights, device buffers) per cycle would show.
-    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    // Measured on lavapipe: 13–28 MB over 20 cycles (allocator caches), ≈ 190 MB when the sessions are not released.
+    expect(grown).toBeLessThan(96 * 1024 * 1024);
   });
 });
 
