@@ -1,6 +1,6 @@
 // Builds dist/ once before the suite when it is missing or older than the sources, so tests that spawn the real
 // binary or load the package through its exports map run against the current code on a clean clone.
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -14,6 +14,12 @@ function newestMtime(dir) {
 }
 
 module.exports = async function globalSetup() {
+  // The Redis suites skip themselves without redis-server (test/connectors/redis/redisServer.ts): say so once.
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.warn(
+      '\n[globalSetup] redis-server is not on PATH: the Redis tests are SKIPPED (apt-get install redis-server).',
+    );
+  }
   const root = join(__dirname, '..');
   const stamp = join(root, 'dist', '.buildstamp');
   const sourcesChanged = () => newestMtime(join(root, 'src')) > statSync(stamp).mtimeMs;

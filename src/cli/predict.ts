@@ -110,6 +110,8 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
         complete: () => resolve(false),
       });
     if (subscription.closed) io.signal?.removeEventListener('abort', onAbort);
+    // A signal that came while the model was loading: act on it now (a Redis worker would otherwise never stop).
+    else if (io.signal?.aborted === true) onAbort();
   });
   const elapsedMs = performance.now() - started;
   progress.end();

@@ -109,6 +109,29 @@ describeRedis('predict with Redis streams (built binary, real redis-server)', ()
     expect(stderr).not.toMatch(/pw-53cr3t|worker:/);
   });
 
+  it('in process: drains on abort and resolves 0; a signal that came while the model loaded stops it too', async () => {
+    const ids = await addEntries(redis, 'in', [...records(50), 'not json']);
+    const args = ['predict', '-m', model, '--input', server.url('in', '?group=g'), '--output', server.url('out'), '-q'];
+    const controller = new AbortController();
+    const { io, stderr } = memoryIO();
+    const running = runCli(args, { ...io, signal: controller.signal });
+    await until('all written', async () => (await redis.xlen('out')) + (await redis.xlen('in:dead-letter')) === 51);
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(stderr()).toBe('');
+    expect(await pending(redis, 'in', 'g')).toBe(0);
+    const [[, letter]] = await redis.xrange('in:dead-letter', '-', '+');
+    expect(letter.slice(0, 2)).toEqual(['id', ids[50]]);
+
+    // Aborted before it started: it reads nothing more, stops and resolves 0.
+    await addEntries(redis, 'in', records(5));
+    const aborted = new AbortController();
+    aborted.abort();
+    const second = memoryIO();
+    expect(await runCli(args, { ...second.io, signal: aborted.signal })).toBe(0);
+    expect(await redis.xlen('out')).toBe(50);
+  });
+
   it('gives each process its own consumer name', async () => {
     await addEntries(redis, 'in', records(10));
     const args = ['--input', server.url('in', '?group=g'), '--output', server.url('out'), '-q'];
