@@ -1,7 +1,7 @@
 // `npm run bench`: measures the figures of issues 8 and 11 and writes bench/results.md and bench/results.json.
 // Run with `npm run bench` (builds first). Options: --only onnx,overhead (scenario groups: overhead = P2/scaling,
-// perElement = P6, mainJob = the main job, onnx = P1/P3/P4/worker pipelining, tfjs = P5, heap = heap flat), --quick
-// (fewer repetitions and elements, for a smoke run). BENCH_FROM=src benchmarks the TypeScript sources instead of
+// perElement = P6, mainJob = the main job, onnx = P1/P3/P4/worker pipelining, tfjs = P5, heap = heap flat, soak = L,
+// 30 M elements with heap and RSS sampled), --quick (fewer repetitions and elements, for a smoke run). BENCH_FROM=src benchmarks the TypeScript sources instead of
 // dist/cjs. Every row of issue 11 is printed, met or not; the fast-hardware rows say when no device was measured.
 import { loadavg } from 'node:os';
 import { loadLibrary } from './lib';
@@ -13,13 +13,14 @@ import { mainJobScenario } from './scenarios/mainJob';
 import { overheadScenarios } from './scenarios/overhead';
 import { perElementScenario } from './scenarios/perElement';
 import { redisScenario } from './scenarios/redis';
+import { soakScenario } from './scenarios/soak';
 import { tfjsScenario } from './scenarios/tfjs';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const onlyAt = args.indexOf('--only');
-  const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis'];
+  const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis', 'soak'];
   const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : groups;
   const { lib, from } = loadLibrary();
   const lines: string[] = [];
@@ -60,8 +61,12 @@ async function main(): Promise<void> {
     log('Scale-out: 1, 2 and 3 Redis workers vs the file-based command…');
     rows.push(...(await redisScenario({ records: quick ? 10_000 : 50_000, reps: quick ? 1 : 3, log })));
   }
+  if (only.includes('soak')) {
+    log('L: soak, one long-lived stream from a hot source…');
+    rows.push(...(await soakScenario({ lib, elements: quick ? 3_000_000 : 30_000_000, chunk: 100, log })));
+  }
   rows.push(...fastHardwareRows());
-  const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H', 'R'];
+  const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H', 'R', 'L'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const durationS = Math.round((performance.now() - started) / 1000);
   console.log(`\n${table(rows)}\n`);
