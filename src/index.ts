@@ -92,7 +92,11 @@ export type { ModelLoadResult, InferenceResult, PreprocessFn, PostprocessFn } fr
 export type { OnnxModelHandlerConfig } from './handlers/onnx/OnnxModelHandler.js';
 export type { OnnxGenerateConfig, OnnxSamplingConfig } from './handlers/onnx/onnxGenerate.js';
 export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from './handlers/onnx/OnnxInferenceFn.js';
-export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export type {
+  OnnxWorkerModelHandlerConfig,
+  OnnxWorkerModel,
+  OnnxWorkerInferenceFn,
+} from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './handlers/onnx/onnxSession.js';
 export type { OnnxDevice, OnnxExecutionDevice } from './handlers/onnx/onnxDevice.js';
 export type {

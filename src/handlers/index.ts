@@ -39,7 +39,11 @@ export type { MaybeKeyedModelHandlerConfig } from '../models/MaybeKeyedModelHand
 export type { OnnxModelHandlerConfig } from './onnx/OnnxModelHandler.js';
 export type { OnnxGenerateConfig, OnnxSamplingConfig } from './onnx/onnxGenerate.js';
 export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from './onnx/OnnxInferenceFn.js';
-export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from './onnx/worker/OnnxWorkerModelHandler.js';
+export type {
+  OnnxWorkerModelHandlerConfig,
+  OnnxWorkerModel,
+  OnnxWorkerInferenceFn,
+} from './onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from './onnx/onnxSession.js';
 export type { OnnxDevice, OnnxExecutionDevice } from './onnx/onnxDevice.js';
 export type {

@@ -8,7 +8,11 @@ export { onnxGenerate } from '../handlers/onnx/onnxGenerate.js';
 
 /* Types */
 export type { OnnxModelHandlerConfig } from '../handlers/onnx/OnnxModelHandler.js';
-export type { OnnxWorkerModelHandlerConfig, OnnxWorkerModel } from '../handlers/onnx/worker/OnnxWorkerModelHandler.js';
+export type {
+  OnnxWorkerModelHandlerConfig,
+  OnnxWorkerModel,
+  OnnxWorkerInferenceFn,
+} from '../handlers/onnx/worker/OnnxWorkerModelHandler.js';
 export type { OnnxGenerateConfig, OnnxSamplingConfig } from '../handlers/onnx/onnxGenerate.js';
 export type { OnnxInferenceFn, OnnxInferenceContext, NamedOnnxInferenceFn } from '../handlers/onnx/OnnxInferenceFn.js';
 export type { OnnxModel, OnnxModelInfo, OnnxInputInfo } from '../handlers/onnx/onnxSession.js';

@@ -1,8 +1,13 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../../batching/BatchElementsConfig.js';
 import type { InferenceContext, PredictionResult } from '../../../core/types.js';
-import { checkNumber } from '../../../core/validate.js';
+import { checkNumber, checkObject } from '../../../core/validate.js';
+import { describeValue, ModelLoadError } from '../../../core/errors.js';
+import { PartialOutput } from '../../../core/PartialOutput.js';
+import { streamingPromise } from '../../../core/streamingPromise.js';
 import { ModelHandler } from '../../../models/ModelHandler.js';
 import { OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
 import { resolveOrtPath, sessionOptionsFor, type OnnxExecutionDevice } from '../onnxDevice.js';
@@ -13,8 +18,33 @@ import { runOnnxBatch } from '../runOnnxBatch.js';
 import { intraOpThreadsPerWorker } from './intraOpThreadsPerWorker.js';
 import { OnnxWorkerPool, WorkerRunError } from './OnnxWorkerPool.js';
 
+/**
+ * An `inferenceFn` for the worker threads. Functions cannot be posted to a thread, so each worker loads it itself: it
+ * `require`s `module` (or `import()`s it, for an ES module) and takes its export `exportName`; with `options`, that
+ * export is a factory called once per worker with them (structured-cloned), e.g.
+ * `{ module: 'rxjs-inference', exportName: 'onnxGenerate', options: { maxNewTokens: 20, stopTokenIds: [2] } }`.
+ */
+export interface OnnxWorkerInferenceFn {
+  /**
+   * The module: an absolute path, or a specifier resolved (on the main thread, when the model loads) from the working
+   * directory, then from the main script. It must be plain JavaScript that Node loads as is (not TypeScript).
+   */
+  readonly module: string;
+  /** The export: an `OnnxInferenceFn`, or a factory of one when `options` is given. @default 'default' */
+  readonly exportName?: string;
+  /** Passed to the factory export (structured-cloneable: no functions). @default the export is the function itself */
+  readonly options?: unknown;
+}
+
 /** Configuration of an `OnnxWorkerModelHandler`: the `OnnxModelHandler`'s, plus the pool size. */
-export interface OnnxWorkerModelHandlerConfig extends OnnxModelHandlerConfig {
+export interface OnnxWorkerModelHandlerConfig extends Omit<OnnxModelHandlerConfig, 'inferenceFn'> {
+  /**
+   * Replaces the one `session.run` per batch, IN the worker (Beam's `inference_fn`): the module the workers load it
+   * from (see `OnnxWorkerInferenceFn`). Its partial outputs (`context.emitPartial`) are posted back as they come, and
+   * an abort (unsubscribe, timeout) reaches its `context.signal` in the worker. `context.scheduler` is undefined there.
+   * @default one `session.run` per batch
+   */
+  readonly inferenceFn?: OnnxWorkerInferenceFn;
   /**
    * Worker threads, each with its own session of the model. Batches run in parallel only when `runInference` has
    * several in flight (`concurrent`). On WebGPU the runs of all threads are serialized (one WebGPU run at a time per
@@ -70,7 +100,21 @@ export class OnnxWorkerModelHandler<
 
   constructor(private readonly config: OnnxWorkerModelHandlerConfig) {
     super();
-    this.inline = new OnnxModelHandler<E, I>(config);
+    checkObject('config', config);
+    const { inferenceFn } = config ?? {};
+    checkObject('inferenceFn', inferenceFn);
+    if (inferenceFn !== undefined && (typeof inferenceFn.module !== 'string' || inferenceFn.module === '')) {
+      throw new TypeError(
+        `Expected \`inferenceFn.module\` to be a module path or name, got ${describeValue(inferenceFn.module)}.`,
+      );
+    }
+    if (inferenceFn?.exportName !== undefined && typeof inferenceFn.exportName !== 'string') {
+      throw new TypeError(
+        `Expected \`inferenceFn.exportName\` to be a string, got ${describeValue(inferenceFn.exportName)}.`,
+      );
+    }
+    // The main thread only probes the model: a stand-in function tells it that outputs come from an inferenceFn.
+    this.inline = new OnnxModelHandler<E, I>({ ...config, inferenceFn: inferenceFn ? probeOnly : undefined });
     checkNumber('workers', config.workers, { min: 1, integer: true });
     this.workers = config.workers;
   }
@@ -95,7 +139,14 @@ export class OnnxWorkerModelHandler<
     await this.inline.releaseModel(probe);
     const webgpu = device === 'webgpu';
     const size = this.workers ?? (webgpu ? 1 : Math.min(2, availableParallelism()));
+    const inferenceFn = this.config.inferenceFn && {
+      path: resolveModule(this.config.inferenceFn.module, modelId || this.defaultModelId()),
+      exportName: this.config.inferenceFn.exportName ?? 'default',
+      options: this.config.inferenceFn.options,
+      hasOptions: 'options' in this.config.inferenceFn,
+    };
     const pool = new OnnxWorkerPool({
+      inferenceFn,
       ortPath: resolveOrtPath(),
       model: modelId || this.config.modelUri,
       source,
@@ -109,7 +160,8 @@ export class OnnxWorkerModelHandler<
       await pool.release();
       throw error;
     }
-    return { pool, source, inputs, outputNames, fixedBatchSize, device, ort };
+    const names = this.config.outputNames ?? pool.inferenceFnOutputNames ?? outputNames;
+    return { pool, source, inputs, outputNames: names, fixedBatchSize, device, ort };
   }
 
   /** Checks and stacks the batch, runs it on a worker (in runs of the fixed batch size, if any), splits the outputs. */
@@ -119,13 +171,32 @@ export class OnnxWorkerModelHandler<
     context: InferenceContext,
   ): Promise<PredictionResult<E, I>[]> {
     const { pool, outputNames } = model;
-    return runOnnxBatch<E, I>(batch, model, context, this.config.rejectNaN ?? false, {
-      // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied, and
-      // the outputs come back the same way and are split as they are.
-      run: (feeds) => pool.run(feeds, outputNames, this.config.runOptions, context.signal),
-      // A worker that died or an aborted batch is not onnxruntime failing on the data: kept as it is.
-      isRunFailure: (error) => error instanceof WorkerRunError,
-    });
+    const { runOptions, rejectNaN = false, inferenceFn } = this.config;
+    // A worker that died or an aborted batch is not onnxruntime failing on the data: kept as it is.
+    const isRunFailure = (error: unknown) => error instanceof WorkerRunError;
+    if (inferenceFn === undefined) {
+      return runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+        // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied, and
+        // the outputs come back the same way and are split as they are.
+        run: (feeds) => pool.run(feeds, outputNames, runOptions, context.signal),
+        isRunFailure,
+      });
+    }
+    const { inferenceArgs, modelId, signal } = context;
+    // The returned Promise is also an Observable of the partial outputs the worker's function posts back.
+    return streamingPromise((emit) =>
+      runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+        run: (feeds, start) =>
+          pool.run(feeds, outputNames, runOptions, signal, {
+            inferenceArgs,
+            modelId,
+            onPartial: (row, value) => {
+              if (start + row < batch.length) emit(new PartialOutput(start + row, value));
+            },
+          }),
+        isRunFailure,
+      }),
+    );
   }
 
   /** Terminates the pool's workers once its in-flight batches are done. */
@@ -145,4 +216,27 @@ export class OnnxWorkerModelHandler<
     };
     return wanted === 'cpu' ? sessionOptions : sessionOptionsFor(sessionOptions, device);
   }
+}
+
+/** Stands in for the worker's inferenceFn on the main thread, which only probes the model (never runs it). */
+function probeOnly(): never {
+  throw new Error('OnnxWorkerModelHandler: the inferenceFn runs in the workers.');
+}
+
+/** The absolute path of an `inferenceFn` module: as given when absolute, else resolved from the cwd, then the main script. */
+function resolveModule(module: string, modelId: string): string {
+  if (isAbsolute(module)) return module;
+  for (const base of [join(process.cwd(), 'index.js'), process.argv[1]]) {
+    if (!base) continue;
+    try {
+      return createRequire(base).resolve(module);
+    } catch {
+      // Next base.
+    }
+  }
+  throw new ModelLoadError(
+    `Cannot find the inferenceFn module \`${module}\` (resolved from ${process.cwd()} and the main script); ` +
+      'give an absolute path.',
+    modelId,
+  );
 }

@@ -27,6 +27,29 @@ export interface OnnxWorkerPoolOptions {
    * releases its session only while holding it. @default undefined (no lock: not a WebGPU model)
    */
   readonly webGpuLock?: SharedArrayBuffer;
+  /**
+   * An `inferenceFn` each worker loads after its session: `require(path)` (or `import()` for an ES module), then its
+   * export `exportName`, called with `options` when `hasOptions` (a factory such as `onnxGenerate`).
+   * @default undefined (one `session.run` per batch)
+   */
+  readonly inferenceFn?: WorkerInferenceFnSpec;
+}
+
+/** Where a worker finds its `inferenceFn` (see `OnnxWorkerModelHandlerConfig.inferenceFn`). */
+export interface WorkerInferenceFnSpec {
+  /** Absolute path of the module. */
+  readonly path: string;
+  readonly exportName: string;
+  readonly options: unknown;
+  readonly hasOptions: boolean;
+}
+
+/** Per-run extras for a worker's `inferenceFn`. */
+export interface WorkerRunExtras {
+  /** Receives the partial outputs the function emits (row of the run's feeds, value). */
+  readonly onPartial?: (row: number, value: unknown) => void;
+  readonly inferenceArgs?: unknown;
+  readonly modelId?: string;
 }
 
 interface Job {
@@ -39,6 +62,7 @@ interface Job {
   readonly reject: (error: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
+  readonly extras: WorkerRunExtras | undefined;
   /** Settled already (aborted): a late answer of the worker is dropped. */
   done: boolean;
 }
@@ -86,6 +110,7 @@ export class OnnxWorkerPool {
   /** Set when a worker could not load the model: every later `run` fails with it. */
   private broken: Error | undefined;
   private readyCount = 0;
+  private fnOutputNames: readonly string[] | undefined;
   private settleReady!: { resolve: () => void; reject: (error: Error) => void };
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -106,6 +131,11 @@ export class OnnxWorkerPool {
     return this.options.sessionOptions;
   }
 
+  /** The `outputNames` of the workers' `inferenceFn`, when it declares them (known once a worker is ready). */
+  get inferenceFnOutputNames(): readonly string[] | undefined {
+    return this.fnOutputNames;
+  }
+
   /** The pool's worker threads, for inspection (tests, diagnostics). */
   get workers(): readonly Worker[] {
     return this.slots.map((slot) => slot.worker);
@@ -117,6 +147,7 @@ export class OnnxWorkerPool {
     outputNames: readonly string[],
     runOptions: object | undefined,
     signal?: AbortSignal,
+    extras?: WorkerRunExtras,
   ): Promise<Record<string, WireTensor>> {
     if (this.closing) return Promise.reject(new InferenceError('The ONNX worker pool has been released.', 0));
     if (this.broken) return Promise.reject(this.broken);
@@ -137,10 +168,13 @@ export class OnnxWorkerPool {
         resolve,
         reject,
         signal,
+        extras,
         done: false,
         onAbort: () => {
           const queued = this.queue.indexOf(job);
           if (queued >= 0) this.queue.splice(queued, 1);
+          // A running inferenceFn (a generation loop) is told, so that it stops between its steps.
+          this.slots.find((slot) => slot.job === job)?.worker.postMessage({ type: 'abort', id: job.id });
           this.settle(job, () => reject(signal?.reason));
         },
       };
@@ -175,8 +209,8 @@ export class OnnxWorkerPool {
   }
 
   private spawn(): Slot {
-    const { ortPath, model, sessionOptions, webGpuLock } = this.options;
-    const workerData = { ortPath, model, sessionOptions, webGpuLock };
+    const { ortPath, model, sessionOptions, webGpuLock, inferenceFn } = this.options;
+    const workerData = { ortPath, model, sessionOptions, webGpuLock, inferenceFn };
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     const slot: Slot = {
       worker,
@@ -200,6 +234,7 @@ export class OnnxWorkerPool {
   private onMessage(slot: Slot, message: WorkerMessage): void {
     switch (message.type) {
       case 'ready':
+        this.fnOutputNames ??= message.outputNames;
         slot.ready = true;
         if (++this.readyCount === this.slots.length) this.settleReady.resolve();
         this.dispatch();
@@ -210,6 +245,12 @@ export class OnnxWorkerPool {
           typeof this.options.model === 'string' ? this.options.model : '',
         );
         this.breakPool(error);
+        break;
+      }
+      case 'partial': {
+        const job = slot.job;
+        if (job !== undefined && job.id === message.id && !job.done)
+          job.extras?.onPartial?.(message.row, message.value);
         break;
       }
       case 'result':
@@ -267,8 +308,9 @@ export class OnnxWorkerPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      const { id, feeds, outputNames, runOptions, transfer } = job;
-      slot.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions }, transfer);
+      const { id, feeds, outputNames, runOptions, transfer, extras } = job;
+      const { inferenceArgs, modelId } = extras ?? {};
+      slot.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions, inferenceArgs, modelId }, transfer);
     }
     for (const slot of this.slots) if (slot.ready && slot.job === undefined) slot.worker.unref();
   }
@@ -291,7 +333,8 @@ export class WorkerRunError extends Error {
 }
 
 type WorkerMessage =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly outputNames?: readonly string[] }
+  | { readonly type: 'partial'; readonly id: number; readonly row: number; readonly value: unknown }
   | { readonly type: 'loadError'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
   | { readonly type: 'error'; readonly id: number; readonly message: string };

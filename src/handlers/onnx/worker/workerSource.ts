@@ -11,7 +11,14 @@
  * - out: `{ type: 'result', id, outputs: { name: { type, data, dims } } }`, output buffers transferred back (an output
  *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws.
  *
- * After the load it posts `{ type: 'ready' }`, or `{ type: 'loadError', message }`. `{ type: 'close' }` releases the
+ * With `workerData.inferenceFn` (`{ path, exportName, options, hasOptions }`) the worker loads that module after its
+ * session (`require`, or `import()` for an ES module), takes the export (called with `options` when `hasOptions`), and
+ * runs it instead of `session.run`: `fn(session, tensors, { ort, runOptions, outputNames, inferenceArgs, modelId,
+ * signal, emitPartial })`. `emitPartial(row, value)` posts `{ type: 'partial', id, row, value }`; `{ type: 'abort', id }`
+ * (handled at once, not queued) aborts that run's `signal`. There is no scheduler in a worker (`scheduler` is undefined).
+ *
+ * After the load it posts `{ type: 'ready', outputNames }` (the function's `outputNames`, if any), or
+ * `{ type: 'loadError', message }`. `{ type: 'close' }` releases the
  * session after the runs already queued and lets the thread end. With `workerData.webGpuLock` (a model on WebGPU) the
  * session's creation, every run and its release hold the process-wide WebGPU lock (`webgpuLock.ts`: the same
  * compare-and-swap on the shared word, waited on with `Atomics.waitAsync`). Plain JavaScript (ES2020, CommonJS
@@ -39,6 +46,25 @@ async function locked(fn) {
   }
 }
 let session;
+let inferenceFn;
+// Runs of the inferenceFn in progress (id → AbortController), and runs aborted before they started.
+const controllers = new Map();
+const aborted = new Set();
+async function loadInferenceFn({ path, exportName, options, hasOptions }) {
+  let mod;
+  try {
+    mod = require(path);
+  } catch (e) {
+    if (!e || e.code !== 'ERR_REQUIRE_ESM') throw e;
+    mod = await import(require('node:url').pathToFileURL(path).href);
+  }
+  let fn = mod[exportName];
+  if (fn === undefined && exportName === 'default' && typeof mod === 'function') fn = mod;
+  if (typeof fn !== 'function') throw new Error('its export \`' + exportName + '\` is not a function');
+  if (hasOptions) fn = fn(options);
+  if (typeof fn !== 'function') throw new Error('\`' + exportName + '(options)\` did not return a function');
+  return fn;
+}
 const ready = (async () => {
   const ort = require(workerData.ortPath);
   try {
@@ -47,12 +73,29 @@ const ready = (async () => {
     parentPort.postMessage({ type: 'loadError', message: messageOf(e) });
     return undefined;
   }
-  parentPort.postMessage({ type: 'ready' });
+  if (workerData.inferenceFn) {
+    try {
+      inferenceFn = await loadInferenceFn(workerData.inferenceFn);
+    } catch (e) {
+      parentPort.postMessage({
+        type: 'loadError',
+        message: 'cannot load its inferenceFn from ' + workerData.inferenceFn.path + ': ' + messageOf(e),
+      });
+      return undefined;
+    }
+  }
+  const names = inferenceFn && Array.isArray(inferenceFn.outputNames) ? [...inferenceFn.outputNames] : undefined;
+  parentPort.postMessage({ type: 'ready', outputNames: names });
   return ort;
 })();
 // Messages are handled strictly one after the other: session.run blocks this thread anyway.
 let chain = ready;
 parentPort.on('message', (message) => {
+  if (message.type === 'abort') {
+    const controller = controllers.get(message.id);
+    if (controller) controller.abort(new Error('The batch was aborted.'));
+    else aborted.add(message.id);
+  }
   if (message.type === 'run') chain = chain.then((ort) => (ort ? run(ort, message).then(() => ort) : undefined));
   // Release the session before the thread ends, rather than leaving it to the teardown of the thread's environment.
   if (message.type === 'close') {
@@ -62,7 +105,7 @@ parentPort.on('message', (message) => {
     });
   }
 });
-async function run(ort, { id, feeds, outputNames, runOptions }) {
+async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, modelId }) {
   let results;
   try {
     const tensors = {};
@@ -70,9 +113,24 @@ async function run(ort, { id, feeds, outputNames, runOptions }) {
       const { type, data, dims } = feeds[name];
       tensors[name] = new ort.Tensor(type, data, dims);
     }
-    results = await locked(() =>
-      runOptions ? session.run(tensors, outputNames, runOptions) : session.run(tensors, outputNames),
-    );
+    if (inferenceFn) {
+      const controller = new AbortController();
+      if (aborted.delete(id)) controller.abort(new Error('The batch was aborted.'));
+      controllers.set(id, controller);
+      const context = {
+        ort, runOptions, outputNames, inferenceArgs, modelId, signal: controller.signal, scheduler: undefined,
+        emitPartial: (row, value) => parentPort.postMessage({ type: 'partial', id, row, value }),
+      };
+      try {
+        results = await locked(() => inferenceFn(session, tensors, context));
+      } finally {
+        controllers.delete(id);
+      }
+    } else {
+      results = await locked(() =>
+        runOptions ? session.run(tensors, outputNames, runOptions) : session.run(tensors, outputNames),
+      );
+    }
   } catch (e) {
     parentPort.postMessage({ type: 'error', id, message: messageOf(e) });
     return;
