@@ -107,10 +107,9 @@ describe('OnnxWorkerModelHandler through runInference', () => {
     const unhandled = jest.fn();
     process.on('unhandledRejection', unhandled);
     let unsubscribe = () => {};
-    // Unsubscribe while the first batch is running in the worker thread.
-    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () =>
-      setImmediate(() => unsubscribe()),
-    );
+    // Unsubscribe while the first batch is running in the worker thread: right after it was posted to the worker (a
+    // setImmediate here raced with a fast worker on a busy machine: the results sometimes came back first).
+    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () => unsubscribe());
     try {
       const subscription = from(elements)
         .pipe(runInference(handler, { metrics: false, batch: { minBatchSize: 500 } }))
