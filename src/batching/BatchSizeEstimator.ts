@@ -6,28 +6,46 @@ import { resolveBatchConfig } from './resolveBatchConfig.js';
 const MAX_DATA_POINTS = 100;
 const MAX_GROWTH_FACTOR = 2;
 
-/** Least-squares fit of y = a + b·x (Beam's `linear_regression_no_numpy`). */
-function linearRegression(xs: readonly number[], ys: readonly number[]): [a: number, b: number] {
-  const n = xs.length;
+type Point = readonly [size: number, elapsedMs: number];
+
+/** The order Beam sorts its points in: by size, then by time. */
+const byPoint = (p: Point, q: Point): number => p[0] - q[0] || p[1] - q[1];
+
+/** Least-squares fit of y = a + b·x over the first `n` points (Beam's `linear_regression_no_numpy`). */
+function linearRegression(points: readonly Point[], n: number): [a: number, b: number] {
   let sumX = 0;
   let sumY = 0;
+  let same = true;
   for (let i = 0; i < n; i++) {
-    sumX += xs[i];
-    sumY += ys[i];
+    sumX += points[i][0];
+    sumY += points[i][1];
+    if (points[i][0] !== points[0][0]) same = false;
   }
   const xbar = sumX / n;
   const ybar = sumY / n;
   if (xbar === 0) return [ybar, 0];
   // All batches the same size: no slope to fit, so the mean time per element is the best guess.
-  if (xs.every((x) => x === xs[0])) return [0, ybar / xbar];
+  if (same) return [0, ybar / xbar];
   let sxy = 0;
   let sxx = 0;
   for (let i = 0; i < n; i++) {
-    sxy += (xs[i] - xbar) * (ys[i] - ybar);
-    sxx += (xs[i] - xbar) ** 2;
+    sxy += (points[i][0] - xbar) * (points[i][1] - ybar);
+    sxx += (points[i][0] - xbar) ** 2;
   }
   const b = sxy / sxx;
   return [ybar - b * xbar, b];
+}
+
+/** Index of the first point of `sorted` not before `point` (binary search). */
+function lowerBound(sorted: readonly Point[], point: Point): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byPoint(sorted[mid], point) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -70,6 +88,11 @@ export class BatchSizeEstimator {
   /** Recorded `[size, elapsedMs]` points, oldest first. */
   private readonly data: Array<[size: number, elapsedMs: number]> = [];
   /**
+   * The same points kept in Beam's sort order (by size, then time), updated on each insertion and thinning, so that
+   * the regression does not sort the whole history for every batch (it showed in the P6 profile; issue 11).
+   */
+  private readonly sorted: Point[] = [];
+  /**
    * The target before jitter, from the regression over `data`: computed once per `recordTime` rather than on every
    * `nextBatchSize` (sorting the history took 12–17 µs, paid per element at low load, where every batch is one).
    */
@@ -104,7 +127,9 @@ export class BatchSizeEstimator {
   recordTime(batchSize: number, elapsedMs: number): void {
     checkNumber('batchSize', batchSize, { min: 0 });
     checkNumber('elapsedMs', elapsedMs, { min: 0 });
-    this.data.push([batchSize, elapsedMs]);
+    const point: [number, number] = [batchSize, elapsedMs];
+    this.data.push(point);
+    this.sorted.splice(lowerBound(this.sorted, point), 0, point);
     if (this.data.length >= MAX_DATA_POINTS) this.thinData();
     this.target = undefined;
   }
@@ -133,14 +158,10 @@ export class BatchSizeEstimator {
 
   /** The target batch size from the regression over the recorded points, before jitter and the growth cap. */
   private regressionTarget(): number {
-    const data = this.data;
+    const sorted = this.sorted;
     // The top quantile tends to be noisy and has an outsized influence on the regression: with enough data, drop it.
-    const sorted = data.slice().sort((p, q) => p[0] - q[0] || p[1] - q[1]);
-    const trimmed = sorted.slice(0, Math.max(20, Math.floor((data.length * 4) / 5)));
-    let [a, b] = linearRegression(
-      trimmed.map((p) => p[0]),
-      trimmed.map((p) => p[1]),
-    );
+    const kept = Math.min(sorted.length, Math.max(20, Math.floor((sorted.length * 4) / 5)));
+    let [a, b] = linearRegression(sorted, kept);
     // Avoid nonsensical results or division by zero due to noise.
     a = Math.max(a, 1e-10);
     b = Math.max(b, 1e-20);
@@ -163,8 +184,15 @@ export class BatchSizeEstimator {
 
   /** Beam's `_thin_data`: drop two random points (one from the oldest quarter), keeping the parity of the count. */
   private thinData(): void {
-    this.data.splice(this.randomIndex(Math.floor(this.data.length / 4)), 1);
-    this.data.splice(this.randomIndex(Math.floor(this.data.length / 2)), 1);
+    this.drop(this.randomIndex(Math.floor(this.data.length / 4)));
+    this.drop(this.randomIndex(Math.floor(this.data.length / 2)));
+  }
+
+  /** Removes point `index` (insertion order) from the history and from the sorted copy. */
+  private drop(index: number): void {
+    const [point] = this.data.splice(index, 1);
+    // Equal points are interchangeable for the regression: removing the first equal one keeps the copy exact.
+    this.sorted.splice(lowerBound(this.sorted, point), 1);
   }
 
   /** Python's `random.randrange(n)` on the injected random source. */

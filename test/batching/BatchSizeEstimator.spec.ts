@@ -151,3 +151,19 @@ describe('BatchSizeEstimator', () => {
     });
   });
 });
+
+describe('BatchSizeEstimator: the sorted copy of its history', () => {
+  it('stays the history in Beam sort order through insertions and thinning (same sizes as sorting each time)', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const estimator = new BatchSizeEstimator({ random, maxBatchSize: 64 });
+    const internals = estimator as unknown as { data: [number, number][]; sorted: [number, number][] };
+    for (let i = 0; i < 500; i++) {
+      const size = estimator.nextBatchSize();
+      estimator.recordTime(size, Math.round((1 + 0.7 * size + random() * 3) * 4) / 4); // ties on purpose
+      const expected = internals.data.slice().sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+      expect(internals.sorted).toEqual(expected);
+    }
+    expect(internals.data.length).toBeLessThan(100);
+  });
+});
