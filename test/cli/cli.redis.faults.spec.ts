@@ -63,11 +63,15 @@ describeRedis('Redis workers under faults (built binary, real redis-server)', ()
     const workers = ['w1', 'w2', 'w3'].map((name) => startWorker(model, workerArgs(name)));
     const feeding = feed(redis, 'in', records(20000), 500, 40);
     await until('a third of the stream written', async () => (await redis.xlen('out')) >= 6000);
-    // w1 holds entries right now (read, not acknowledged): they are what SIGKILL puts at risk.
-    const held = ((await redis.xpending('in', 'g')) as [number, string, string, [string, string][] | null])[3] ?? [];
+    // Kill w1 while it holds entries (read, not acknowledged): they are what SIGKILL puts at risk. A fast worker holds
+    // none at some instants, so wait for one at which it does rather than trusting a single snapshot.
+    const heldByW1 = async () => {
+      const summary = (await redis.xpending('in', 'g')) as [number, string, string, [string, string][] | null];
+      return Number((summary[3] ?? []).find(([name]) => name === 'w1')?.[1] ?? 0);
+    };
+    await until('w1 holding entries', async () => (await heldByW1()) > 0);
     workers[0].child.kill('SIGKILL');
     expect(await workers[0].exited).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(Number(held.find(([name]) => name === 'w1')?.[1] ?? 0)).toBeGreaterThan(0);
     const ids = await feeding;
     const { missing, duplicates, distinct } = await finish(ids, workers.slice(1));
     expect(missing).toEqual([]);
