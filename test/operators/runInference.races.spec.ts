@@ -1,0 +1,125 @@
+import { concat, map, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { InferenceContext, ModelMetadata } from '../../src/core/types';
+import { FakeModelHandler, ModelLoadError, runInference } from '../../src/index';
+
+const meta = (id: string): ModelMetadata => ({ modelId: id, modelName: id });
+
+function setup(config: {
+  loadLatencyMs?: (id: string) => number;
+  failLoad?: (id: string) => boolean;
+  latencyMs?: number;
+}) {
+  const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+  const handler = new FakeModelHandler({
+    run: (x: string, context: InferenceContext) => `${x}@${context.modelId}`,
+    latencyMs: config.latencyMs ?? 1,
+    loadLatencyMs: config.loadLatencyMs ?? (() => 2),
+    scheduler,
+    failLoad: config.failLoad,
+  });
+  return { scheduler, handler };
+}
+
+describe('runInference refresh races (#13 items 5, 6, 8)', () => {
+  it('a refresh that fails to load, named while the first model still loads, does not throw the good load away', () => {
+    const { scheduler, handler } = setup({
+      loadLatencyMs: (id) => (id === 'good' ? 10 : 1),
+      failLoad: (id) => id === 'bad',
+    });
+    const failures: string[] = [];
+    scheduler.run(({ cold, expectObservable }) => {
+      const metadata = cold('a-b', { a: meta('good'), b: meta('bad') });
+      const source = cold('x------------y|');
+      // good loads 0→10 (bad waits for it, then fails at once at 10: reported, not fatal); x runs 10→11, y 13→14.
+      expectObservable(
+        source.pipe(
+          runInference(handler, {
+            modelMetadata: metadata,
+            scheduler,
+            metrics: false,
+            onModelLoadError: (error) => failures.push(error.message),
+          }),
+        ),
+      ).toBe('-----------x--(y|)', { x: 'x@good', y: 'y@good' });
+    });
+    expect(handler.loads).toEqual(['good', 'bad']);
+    expect(failures).toEqual([expect.stringMatching(/bad/)]);
+    expect(handler.releases).toEqual(['good']);
+  });
+
+  it('a first model that fails while a refresh is named goes on to the refresh; the stream errors only if none loads', () => {
+    const { scheduler, handler } = setup({ failLoad: (id) => id.startsWith('bad') });
+    const failures: string[] = [];
+    scheduler.run(({ cold, expectObservable }) => {
+      const ok = cold('ab', { a: meta('bad1'), b: meta('good') });
+      expectObservable(
+        cold('x|').pipe(
+          runInference(handler, {
+            modelMetadata: ok,
+            scheduler,
+            metrics: false,
+            onModelLoadError: (e) => failures.push(e.modelId),
+          }),
+        ),
+      ).toBe('-----(x|)', { x: 'x@good' });
+      const none = cold('ab', { a: meta('bad1'), b: meta('bad2') });
+      expectObservable(cold('x|').pipe(runInference(handler, { modelMetadata: none, scheduler, metrics: false }))).toBe(
+        '----#',
+        undefined,
+        expect.any(ModelLoadError),
+      );
+    });
+    expect(failures).toEqual(['bad1']);
+  });
+
+  it('a refresh storm holds at most one loading model: superseded loads are released as they end', () => {
+    const { scheduler, handler } = setup({ loadLatencyMs: () => 5 });
+    let live = 0;
+    let peak = 0;
+    const load = handler.loadModelFor.bind(handler);
+    const release = handler.releaseModel.bind(handler);
+    handler.loadModelFor = (update) => {
+      live++;
+      peak = Math.max(peak, live);
+      return load(update);
+    };
+    handler.releaseModel = (model) => {
+      live--;
+      release(model);
+    };
+    scheduler.run(({ expectObservable }) => {
+      // 30 refreshes, 1 ms apart, each load taking 5 ms.
+      const metadata = concat(
+        timer(0).pipe(map(() => meta('m0'))),
+        ...Array.from({ length: 30 }, (_, i) => timer(1).pipe(map(() => meta(`m${i + 1}`)))),
+      );
+      const source = timer(60).pipe(map(() => 'x'));
+      expectObservable(source.pipe(runInference(handler, { modelMetadata: metadata, scheduler, metrics: false }))).toBe(
+        '------------------------------------------------------------ -(x|)',
+        { x: 'x@m30' },
+      );
+    });
+    // Serving one, loading one: never more (before the fix every refresh started its own load at once).
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(live).toBe(0);
+    expect(handler.loads.length).toBeLessThan(31);
+    expect(handler.loads[handler.loads.length - 1]).toBe('m30');
+  });
+
+  for (const ending of ['source error', 'unsubscribe'] as const) {
+    it(`releases a swapped-out model whose batch still runs when the stream ends by ${ending}`, () => {
+      const { scheduler, handler } = setup({ latencyMs: 10 });
+      scheduler.run(({ cold, expectObservable }) => {
+        const metadata = cold('a-b', { a: meta('old'), b: meta('new') });
+        // x runs on old 2→12; new loads 2→4 and becomes current; the stream ends at 6, x still running on old.
+        const source = ending === 'source error' ? cold('--x---#') : cold('--x-----');
+        const out = source.pipe(runInference(handler, { modelMetadata: metadata, scheduler, metrics: false }));
+        if (ending === 'source error') expectObservable(out).toBe('------#');
+        else expectObservable(out, '^-----!').toBe('-');
+      });
+      expect(handler.loads).toEqual(['old', 'new']);
+      expect([...handler.releases].sort()).toEqual(['new', 'old']);
+    });
+  }
+});
