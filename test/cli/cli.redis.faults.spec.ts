@@ -97,8 +97,10 @@ describeRedis('Redis workers under faults (built binary, real redis-server)', ()
         '-q',
       ];
       const first = startWorker(model, args('w1'));
-      await until('w1 reading', async () => ((await redis.client('LIST')) as string).includes('name=w1:reader'));
-      await new Promise((r) => setTimeout(r, 200));
+      // w1's XREADGROUP must be blocked on the empty stream (flag b) before the entry comes.
+      await until('w1 blocked in XREADGROUP', async () =>
+        ((await redis.client('LIST')) as string).split('\n').some((l) => /name=w1:reader .*flags=b/.test(l)),
+      );
       // One pipeline: the XADD wakes w1's blocked XREADGROUP, then CLIENT PAUSE holds every later write (its XACK).
       const [[, id]] = (await redis
         .pipeline()

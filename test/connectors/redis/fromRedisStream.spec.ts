@@ -134,15 +134,15 @@ describeRedis('fromRedisStream (real redis-server)', () => {
     const got: RedisDelivery[] = [];
     subscription = fromRedisStream(server.url('in', '?group=g'), {
       consumer: 'live',
-      minIdleMs: 300,
-      refreshIntervalMs: 50,
+      minIdleMs: 1000,
+      refreshIntervalMs: 100,
       blockMs: 100,
     }).subscribe((d) => got.push(d));
     await until(() => got.length === 1);
-    // Held (not acknowledged) for three times minIdleMs: another consumer's XAUTOCLAIM must find nothing idle.
-    for (let i = 0; i < 6; i++) {
-      await new Promise((r) => setTimeout(r, 150));
-      const [, claimed] = (await redis.xautoclaim('in', 'g', 'thief', 300, '0')) as [string, unknown[]];
+    // Held (not acknowledged) for twice minIdleMs: another consumer's XAUTOCLAIM must find nothing idle.
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const [, claimed] = (await redis.xautoclaim('in', 'g', 'thief', 1000, '0')) as [string, unknown[]];
       expect(claimed).toEqual([]);
     }
     await got[0].ack();
