@@ -13,6 +13,7 @@ import { mainJobScenario } from './scenarios/mainJob';
 import { overheadScenarios } from './scenarios/overhead';
 import { perElementScenario } from './scenarios/perElement';
 import { redisScenario } from './scenarios/redis';
+import { serveScenario } from './scenarios/serve';
 import { soakScenario } from './scenarios/soak';
 import { tfjsScenario } from './scenarios/tfjs';
 
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const onlyAt = args.indexOf('--only');
-  const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis', 'soak'];
+  const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis', 'soak', 'serve'];
   const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : groups;
   const { lib, from } = loadLibrary();
   const lines: string[] = [];
@@ -65,8 +66,13 @@ async function main(): Promise<void> {
     log('L: soak, one long-lived stream from a hot source…');
     rows.push(...(await soakScenario({ lib, elements: quick ? 3_000_000 : 30_000_000, chunk: 100, log })));
   }
+  if (only.includes('serve')) {
+    // Group `serve` (issue 14): `rxjs-inference serve` against two hand-written servers, over real HTTP.
+    log('HTTP: rxjs-inference serve vs hand-written node:http servers…');
+    rows.push(...(await serveScenario({ seconds: quick ? 1 : 2, reps: quick ? 1 : 2, log })));
+  }
   rows.push(...fastHardwareRows());
-  const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H', 'R', 'L'];
+  const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H', 'R', 'L', 'HTTP'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const durationS = Math.round((performance.now() - started) / 1000);
   console.log(`\n${table(rows)}\n`);

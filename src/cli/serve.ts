@@ -41,6 +41,7 @@ export async function serve(options: ServeOptions, io: CliIO, version: string): 
     return EXIT_USAGE;
   }
   const registry = new MetricsRegistry();
+  const maxBatchSize = options.maxBatchSize ?? defaultMaxBatchSize(options.device);
   let predictor;
   try {
     predictor = createPredictor(handler, {
@@ -58,9 +59,11 @@ export async function serve(options: ServeOptions, io: CliIO, version: string): 
         log(
           `model refresh failed, still serving the previous model: ${'modelId' in update ? update.modelId : ''}: ${error.message}`,
         ),
+      // Whenever the model is free, take everything that waits (up to --max-batch-size), as a micro-batching server
+      // does: a single request still goes at once, but under load no batch is cut below what is queued.
       batch: {
-        ...(options.minBatchSize !== undefined && { minBatchSize: options.minBatchSize }),
-        maxBatchSize: options.maxBatchSize ?? defaultMaxBatchSize(options.device),
+        minBatchSize: options.minBatchSize ?? maxBatchSize,
+        maxBatchSize,
         ...(options.maxBatchDurationMs !== undefined && { maxBatchDurationMs: options.maxBatchDurationMs }),
       },
     });
