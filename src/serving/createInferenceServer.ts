@@ -162,16 +162,25 @@ export function createInferenceServer(config: InferenceServerConfig): InferenceS
     const decoded = decodeInferRequest(parsed, model);
     const controller = new AbortController();
     // One listener per example of the request on the same signal: no leak, so no warning.
-    setMaxListeners(0, controller.signal);
+    if (decoded.examples.length > 1) setMaxListeners(0, controller.signal);
     const onClose = (): void => {
       if (!response.writableEnded) controller.abort(new Error('The client closed the connection.'));
     };
     response.on('close', onClose);
+    // One deadline for the whole request (not a timer per example): past it, its examples leave the queue.
+    const deadline = setTimeout(
+      () =>
+        controller.abort(
+          new InferenceTimeoutError(
+            `The request was not answered within ${requestTimeoutMs} ms (--request-timeout-ms).`,
+            requestTimeoutMs,
+          ),
+        ),
+      requestTimeoutMs,
+    );
     try {
       const results = await Promise.all(
-        decoded.examples.map((example) =>
-          predictor.predict(example, { signal: controller.signal, timeoutMs: requestTimeoutMs }),
-        ),
+        decoded.examples.map((example) => predictor.predict(example, { signal: controller.signal })),
       );
       metrics.examples.inc(results.length);
       metrics.latency.update(performance.now() - started);
@@ -181,6 +190,7 @@ export function createInferenceServer(config: InferenceServerConfig): InferenceS
       controller.abort(error);
       throw error;
     } finally {
+      clearTimeout(deadline);
       response.off('close', onClose);
     }
   }

@@ -419,6 +419,19 @@ describe('Open Inference Protocol server (real HTTP over 127.0.0.1)', () => {
       expect((await first).status).toBe(200);
     });
 
+    it('a request not answered within requestTimeoutMs gets 504; queued, its example never reaches the model', async () => {
+      const seen: number[] = [];
+      const { base } = await start(slowHandler(seen), slowModel, { requestTimeoutMs: 100 });
+      const first = post(`${base}/v2/models/slow/infer`, body(1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const late = await post(`${base}/v2/models/slow/infer`, body(2));
+      expect(late.status).toBe(504);
+      expect(late.json.error).toMatch(/not answered within 100 ms/);
+      expect((await first).status).toBe(504);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen).toEqual([1]);
+    });
+
     it('a stalled client is cut after requestTimeoutMs with 408', async () => {
       const { base } = await start(slowHandler([]), slowModel, { requestTimeoutMs: 300 });
       const url = new URL(base);
