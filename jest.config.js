@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: '<rootDir>/test/environment.js',
+  // What rxjs-inference/testing/environment ships: typed arrays from the outer realm for onnxruntime-node.
+  testEnvironment: '<rootDir>/testing/environment.js',
   globalSetup: '<rootDir>/test/globalSetup.js',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

@@ -37,7 +37,7 @@ beforeAll(() => {
   );
   tarball = join(work, pack.filename);
   consumer('plain', []);
-  consumer('onnx', ['onnxruntime-node']);
+  consumer('onnx', ['onnxruntime-node', 'jest-environment-node']);
   consumer('tfjs', ['@tensorflow/tfjs']);
 }, 60_000);
 
@@ -95,9 +95,11 @@ const ENTRY_NAMES: Record<string, string[]> = {
 describe('package entry points', () => {
   it('every exports entry has a subpath folder for node10 resolution, and the package ships each', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    const subpaths = Object.keys(pkg.exports)
-      .filter((key) => key.startsWith('./') && key !== './package.json')
-      .map((key) => key.slice(2));
+    const subpaths = Object.entries(pkg.exports)
+      .filter(
+        ([key, target]) => key.startsWith('./') && typeof target === 'object' && target !== null && 'require' in target,
+      )
+      .map(([key]) => key.slice(2));
     expect(subpaths.sort()).toEqual(
       Object.keys(ENTRY_NAMES)
         .slice(1)
@@ -185,6 +187,18 @@ describe('package entry points', () => {
     });
   });
 
+  it('rxjs-inference/testing/environment is a jest node environment sharing the outer typed arrays', () => {
+    const script = `
+      const { TestEnvironment } = require('jest-environment-node');
+      const Environment = require('rxjs-inference/testing/environment');
+      const env = new Environment({ globalConfig: {}, projectConfig: { testEnvironmentOptions: {}, setupFiles: [] } }, {});
+      console.log(JSON.stringify({
+        subclass: env instanceof TestEnvironment,
+        shared: ['Float32Array', 'BigInt64Array', 'ArrayBuffer'].every((n) => env.global[n] === globalThis[n]),
+      }));`;
+    expect(JSON.parse(node(['-e', script], join(work, 'onnx')))).toEqual({ subclass: true, shared: true });
+  });
+
   it('packs dist, the subpath folders and the binary, and no sources or tests', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
       .split('\n')
@@ -209,6 +223,16 @@ describe('package entry points', () => {
       expect(files).toContain(file);
     }
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
+    // README's links to docs/ and examples/ resolve inside the package.
+    expect(files).toEqual(expect.arrayContaining(['docs/cli.md', 'examples/onnx-classification.ts']));
+  });
+
+  it('source maps carry their sources (src/ is not shipped), and `npm pack` builds first', () => {
+    const installed = join(work, 'plain', 'node_modules', 'rxjs-inference');
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'cjs', 'operators', 'runInference.js.map'), 'utf8'));
+    expect(map.sourcesContent).toHaveLength(map.sources.length);
+    expect(map.sourcesContent[0]).toContain('export function runInference');
+    expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).scripts.prepack).toBe('npm run build');
   });
 
   it('the tarball is clean for @arethetypeswrong/cli and publint', async () => {

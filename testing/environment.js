@@ -1,7 +1,13 @@
+// `rxjs-inference/testing/environment`: a jest test environment for tests that run real ONNX Runtime models.
+//
 // Jest gives each test file its own realm, with its own typed-array constructors, while native addons
-// (onnxruntime-node) create their outputs with the outer realm's. `instanceof Float32Array` then fails
-// inside onnxruntime-common ("A float32 tensor's data must be type of function Float32Array()").
-// Sharing the outer constructors with the test realm fixes it (see shared/NOTES.md).
+// (onnxruntime-node) create their outputs with the outer realm's. `instanceof Float32Array` then fails inside
+// onnxruntime-common and every batch fails with "A float32 tensor's data must be type of function Float32Array()".
+// This environment is jest's node environment with the outer realm's typed arrays, ArrayBuffer and DataView shared
+// into the test realm. Use it with `testEnvironment: 'rxjs-inference/testing/environment'` (needs
+// jest-environment-node, which jest installs).
+'use strict';
+
 const { TestEnvironment } = require('jest-environment-node');
 
 const SHARED = [
