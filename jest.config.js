@@ -3,6 +3,7 @@ module.exports = {
   // What rxjs-inference/testing/environment ships: typed arrays from the outer realm for onnxruntime-node.
   testEnvironment: '<rootDir>/testing/environment.js',
   globalSetup: '<rootDir>/test/globalSetup.js',
+  setupFiles: ['<rootDir>/test/quietOnnxruntime.js'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
