@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
-import type { InferenceContext } from '../core/types.js';
+import type { InferenceContext, PredictionResult } from '../core/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
 import { ModelHandler } from '../models/ModelHandler.js';
 import { PartialOutput } from '../core/PartialOutput.js';
@@ -89,6 +89,28 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
     checkFunction('failLoad', config.failLoad);
     checkBoolean('bisectOnFailure', config.bisectOnFailure);
     checkFunction('stream', config.stream);
+  }
+
+  /**
+   * A fake shaped like the real handlers: each output is a `PredictionResult` — `{ example, inference, modelId }`,
+   * with `inference = run(example)` — so it fits where an `OnnxModelHandler`, `TfjsModelHandler` or
+   * `RemoteModelHandler` goes and the postprocessing written for those runs unchanged.
+   *
+   * @example
+   * ```ts
+   * const fake = FakeModelHandler.predicting({ run: (x: number) => x * 2, latencyMs: 3 });
+   * // emits { example: 1, inference: 2, modelId: 'fake-model' }, ...
+   * ```
+   */
+  static predicting<In, I>(config: FakeModelHandlerConfig<In, I>): FakeModelHandler<In, PredictionResult<In, I>> {
+    checkObject('config', config);
+    checkFunction('run', config.run);
+    if (config.run === undefined) throw new TypeError('Expected `run` to be a function, got undefined.');
+    const { run } = config;
+    return new FakeModelHandler<In, PredictionResult<In, I>>({
+      ...config,
+      run: (example, context) => ({ example, inference: run(example, context), modelId: context.modelId }),
+    });
   }
 
   /** Batches whose subscriber left (or that timed out) before they finished. */
