@@ -1,4 +1,4 @@
-import { type Observable, type SchedulerLike, type Subscriber, Subscription, takeWhile } from 'rxjs';
+import { forkJoin, type Observable, of, type SchedulerLike, type Subscriber, Subscription, takeWhile } from 'rxjs';
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
@@ -16,6 +16,7 @@ import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
 import { BatchRunner, type Envelope } from './BatchRunner.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
+import { hintPromiseInVirtualTime } from './virtualTimeHint.js';
 import { isOutputArray } from '../models/inferenceOutputs.js';
 import { Failed, failure } from './Failed.js';
 import { type LoadedModel, ModelSlot } from './ModelSlot.js';
@@ -380,8 +381,9 @@ export class InferenceEngine {
       this.settle(seq, new Many(results));
       return;
     }
-    const all = Promise.all(results.map((r) => (Pending.is(r) ? r.promise : r)));
-    this.later(seq, 'postprocess', new Pending(all, pending.index, pending.element), (values) =>
+    const all = forkJoin(results.map((r) => (Pending.is(r) ? r.outcome : of(r))));
+    const viaPromise = results.some((r) => Pending.is(r) && r.viaPromise);
+    this.later(seq, 'postprocess', new Pending(all, pending.index, pending.element, viaPromise), (values) =>
       this.settle(seq, new Many(values as unknown[])),
     );
   }
@@ -400,16 +402,23 @@ export class InferenceEngine {
     this.pendingWork++;
     let done = false;
     let timer: Subscription | undefined;
+    // Owned while it runs, dropped once settled (a long-lived stream keeps no subscription per element); a timeout
+    // unsubscribes it, so an Observable still running stops.
+    const subscription = new Subscription();
     const finish = (outcome: () => void): void => {
       if (done) return;
       done = true;
       this.pendingWork--;
       timer?.unsubscribe();
+      this.subscriptions.remove(subscription);
+      subscription.unsubscribe();
       if (this.closed) return;
       outcome();
       this.maybeComplete();
     };
-    pending.promise.then((value) => finish(() => then(value)));
+    if (pending.viaPromise) hintPromiseInVirtualTime(stage, scheduler);
+    this.subscriptions.add(subscription);
+    subscription.add(pending.outcome.subscribe((value) => finish(() => then(value))));
     if (timeoutMs !== undefined && !done) {
       timer = scheduleOwned(
         this.subscriptions,

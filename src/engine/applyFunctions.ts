@@ -1,17 +1,21 @@
+import { catchError, from as fromInput, isObservable, mergeMap, type Observable, of, take, throwIfEmpty } from 'rxjs';
 import { isThenable } from './async.js';
-import { failure } from './Failed.js';
+import { Failed, failure } from './Failed.js';
 
 /**
- * The outcome of pre- or postprocessing that is still running (a function returned a Promise): never confused with an
- * element, even one that has a `then` method — elements are values, only a function's Promise is awaited (#13 item
- * 10). `index` and `element` name the function awaited now and the value that entered it (for a time bound's error).
+ * The outcome of pre- or postprocessing that is still running (a function returned a Promise or an Observable): never
+ * confused with an element, even one that has a `then` method — elements are values, only a function's result is
+ * awaited (#13 item 10). `outcome` emits once: the final value or a `Failed`. `index` and `element` name the function
+ * awaited now and the value that entered it (for a time bound's error). `viaPromise`: a function returned a Promise,
+ * which settles outside any virtual time (a TestScheduler's flush does not wait for it).
  */
 export class Pending {
   readonly #brand = true;
   constructor(
-    readonly promise: Promise<unknown>,
+    readonly outcome: Observable<unknown>,
     public index: number,
     public element: unknown,
+    readonly viaPromise = false,
   ) {}
 
   /** A brand check: reads nothing from `value`, so an element whose property access throws is safe to test. */
@@ -23,7 +27,7 @@ export class Pending {
 /**
  * Runs pre- or postprocess functions on one value, in order, from `from` on: the final value, a `Failed` naming the
  * function that threw (its index in execution order and the value that entered it), or — only once a function returns
- * a Promise — a `Pending` (a Promise of either). Synchronous functions stay synchronous: no Promise on the common path.
+ * a Promise or an Observable — a `Pending` (which emits either). Synchronous functions stay synchronous: no Promise on the common path.
  */
 export function applyFunctions(
   stage: 'preprocess' | 'postprocess',
@@ -40,23 +44,44 @@ export function applyFunctions(
     } catch (error) {
       return failure(stage, i, entering, error, undefined, modelId);
     }
-    if (isThenable(current)) {
+    // An Observable stays on its own schedule (a TestScheduler's virtual time): its first value continues the chain.
+    const observable = isObservableResult(current);
+    const returned = observable
+      ? (current as Observable<unknown>).pipe(
+          take(1),
+          throwIfEmpty(() => new Error(`The ${stage} function returned an Observable that completed without a value.`)),
+        )
+      : isThenable(current)
+        ? fromInput(Promise.resolve(current))
+        : undefined;
+    if (returned !== undefined) {
       const pending: Pending = new Pending(
-        Promise.resolve(current).then(
-          (resolved) => {
+        returned.pipe(
+          catchError((error: unknown) => of(failure(stage, i, entering, error, undefined, modelId))),
+          mergeMap((resolved) => {
+            if (Failed.is(resolved)) return of(resolved);
             const next = applyFunctions(stage, fns, resolved, modelId, i + 1);
-            if (!Pending.is(next)) return next;
+            if (!Pending.is(next)) return of(next);
             pending.index = next.index;
             pending.element = next.element;
-            return next.promise;
-          },
-          (error: unknown) => failure(stage, i, entering, error, undefined, modelId),
+            return next.outcome;
+          }),
         ),
         i,
         entering,
+        !observable,
       );
       return pending;
     }
   }
   return current;
+}
+
+/** Whether a function returned an Observable; a value that cannot even be asked (a revoked Proxy) is not one. */
+function isObservableResult(value: unknown): value is Observable<unknown> {
+  try {
+    return isObservable(value);
+  } catch {
+    return false;
+  }
 }

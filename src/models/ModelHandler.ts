@@ -1,4 +1,4 @@
-import type { ObservableInput } from 'rxjs';
+import type { Observable, ObservableInput } from 'rxjs';
 import type { PartialOutput } from '../core/PartialOutput.js';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import type { InferenceArgs, InferenceContext, ModelMetadata, ModelUpdate } from '../core/types.js';
@@ -124,13 +124,17 @@ export abstract class ModelHandler<In, Out, M = unknown> {
     return false;
   }
 
-  /** A handler that runs `fn` on each element before this one's preprocessing. */
-  withPreprocessFn<P>(fn: (element: P) => In | PromiseLike<In>): ModelHandler<P, Out, M> {
+  /**
+   * A handler that runs `fn` on each element before this one's preprocessing. `fn` may return the value, a Promise of
+   * it, or an Observable (its first value counts): an Observable stays on its own scheduler, so an asynchronous
+   * preprocess (a lookup) keeps a TestScheduler's virtual time, where a Promise settles outside it.
+   */
+  withPreprocessFn<P>(fn: (element: P) => In | PromiseLike<In> | Observable<In>): ModelHandler<P, Out, M> {
     return composeHandler<P, Out, M>(this, { pre: [fn as PreprocessFn, ...this.preprocessFns()] });
   }
 
-  /** A handler that runs `fn` on each result after this one's postprocessing. */
-  withPostprocessFn<O>(fn: (result: Out) => O | PromiseLike<O>): ModelHandler<In, O, M> {
+  /** A handler that runs `fn` on each result after this one's postprocessing (a value, Promise or Observable, as above). */
+  withPostprocessFn<O>(fn: (result: Out) => O | PromiseLike<O> | Observable<O>): ModelHandler<In, O, M> {
     return composeHandler<In, O, M>(this, { post: [...this.postprocessFns(), fn as PostprocessFn] });
   }
 
