@@ -1,7 +1,7 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { describeValue } from '../core/errors.js';
-import { checkFunction, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
+import { checkFunction, checkKnownKeys, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
 import type { BatchElementsConfig, BatchKey } from './BatchElementsConfig.js';
 
 /**
@@ -60,6 +60,7 @@ function target(value: number | null | undefined, fallback: number | null): numb
  */
 export function resolveBatchConfig<T>(config?: BatchElementsConfig<T>): ResolvedBatchConfig<T> {
   checkObject('config', config);
+  checkKnownKeys('the batch config', config, BATCH_CONFIG_KEYS);
   const {
     minBatchSize = 1,
     maxBatchSize = 10000,
@@ -180,3 +181,19 @@ export function mergeBatchConfig<T>(
   }
   return merged as BatchElementsConfig<T>;
 }
+
+/** Every option of `BatchElementsConfig`, for the unknown-key check (the compiler keeps it complete). */
+const BATCH_CONFIG_KEYS = {
+  minBatchSize: true,
+  maxBatchSize: true,
+  targetBatchOverhead: true,
+  targetBatchDurationMs: true,
+  targetBatchDurationIncludingFixedCostMs: true,
+  variance: true,
+  elementSizeFn: true,
+  maxBatchWeight: true,
+  maxBatchDurationMs: true,
+  batchKeyFn: true,
+  scheduler: true,
+  random: true,
+} as const satisfies Record<keyof BatchElementsConfig, true>;

@@ -67,3 +67,46 @@ export function checkScheduler(field: string, value: unknown): void {
 export function checkObject(field: string, value: unknown): void {
   if (value !== undefined && (value === null || typeof value !== 'object')) fail('type', field, 'an object', value);
 }
+
+/**
+ * Asserts that a config object (from JavaScript, where the compiler does not check) has only known keys: a misspelt
+ * option (`{ concurent: 2 }`) would otherwise be ignored without a word. `TypeError` naming the unknown key, the
+ * nearest known one, and every known key. `undefined` passes; call after {@link checkObject}.
+ */
+export function checkKnownKeys(what: string, config: unknown, known: Readonly<Record<string, true>>): void {
+  if (config === undefined || config === null || typeof config !== 'object') return;
+  for (const key of Object.keys(config)) {
+    if (Object.prototype.hasOwnProperty.call(known, key)) continue;
+    const names = Object.keys(known);
+    const nearest = nearestName(key, names);
+    throw new TypeError(
+      `Unknown option \`${key}\` in ${what}${nearest === undefined ? '' : ` (did you mean \`${nearest}\`?)`}; ` +
+        `known options: ${names.join(', ')}.`,
+    );
+  }
+}
+
+/** The known name `key` most likely misspells: within ~45 % edits of its length, or one containing the other. */
+function nearestName(key: string, names: readonly string[]): string | undefined {
+  const k = key.toLowerCase();
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const n = name.toLowerCase();
+    const d = k.length >= 3 && (n.includes(k) || k.includes(n)) ? 0.5 : editDistance(k, n);
+    if (d <= Math.max(1, Math.floor(k.length * 0.45)) && (best === undefined || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance (short option names only). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

@@ -2,7 +2,7 @@ import { defer, forkJoin, isObservable, map, of, type Observable } from 'rxjs';
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 import { describeValue, InferenceError, InvalidExampleError } from '../core/errors.js';
 import type { InferenceArgs, InferenceContext, ModelMetadata, ModelUpdate } from '../core/types.js';
-import { checkNumber, checkObject } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, checkObject } from '../core/validate.js';
 import { isOutputArray, mapOutputs } from './inferenceOutputs.js';
 import { KeyedModelManager, type KeyedModelGroup } from './KeyedModelManager.js';
 import { estimateBytes, ModelHandler, type InferenceResult, type ModelLoadResult } from './ModelHandler.js';
@@ -70,10 +70,15 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
 
   /** One model for all keys. */
   constructor(handler: ModelHandler<In, Out, M>);
+  /**
+   * One model for all keys, with the element types given explicitly (`new KeyedModelHandler<K, E, R>(handler)`): the
+   * model type is then the inner handler's, whatever `M` defaults to.
+   */
+  constructor(handler: ModelHandler<In, Out, any>);
   /** A model per group of keys. */
   constructor(mappings: readonly KeyMhMapping<K, In, Out>[], config?: KeyedModelHandlerConfig);
   constructor(
-    handlerOrMappings: ModelHandler<In, Out, M> | readonly KeyMhMapping<K, In, Out>[],
+    handlerOrMappings: ModelHandler<In, Out, any> | readonly KeyMhMapping<K, In, Out>[],
     config?: KeyedModelHandlerConfig,
   ) {
     super();
@@ -86,6 +91,7 @@ export class KeyedModelHandler<K, In, Out, M = KeyedModelManager<K>> extends Mod
       return;
     }
     checkObject('config', config);
+    checkKnownKeys('the KeyedModelHandler config', config, KEYED_CONFIG_KEYS);
     const { maxModelsInMemory = Infinity } = config ?? {};
     checkNumber('maxModelsInMemory', maxModelsInMemory, { min: 1, integer: true, allowInfinity: true });
     const mappings = handlerOrMappings as readonly KeyMhMapping<K, In, Out>[];
@@ -337,3 +343,8 @@ function groupBy<K, In>(batch: readonly (readonly [K, In])[], groupOf: (key: K) 
   }
   return groups;
 }
+
+/** Every option of `KeyedModelHandlerConfig`, for the unknown-key check (the compiler keeps it complete). */
+const KEYED_CONFIG_KEYS = {
+  maxModelsInMemory: true,
+} as const satisfies Record<keyof KeyedModelHandlerConfig, true>;

@@ -12,7 +12,14 @@ import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import { mergeBatchConfig, resolveBatchConfig } from '../batching/resolveBatchConfig.js';
 import type { ModelLoadError } from '../core/errors.js';
 import type { FailedRecord, InferenceArgs, ModelUpdate } from '../core/types.js';
-import { checkBoolean, checkFunction, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+  checkScheduler,
+} from '../core/validate.js';
 import type { EngineMode } from '../engine/Emitter.js';
 import { InferenceEngine, type EngineOptions } from '../engine/InferenceEngine.js';
 import { defaultMetricsRegistry, type MetricsRegistry } from '../metrics/MetricsRegistry.js';
@@ -159,6 +166,7 @@ export function prepare(
     );
   }
   checkObject('config', config);
+  checkKnownKeys('the runInference config', config, RUN_INFERENCE_CONFIG_KEYS);
   const {
     ordered = true,
     concurrent = 1,
@@ -231,3 +239,20 @@ function clockOf(scheduler: SchedulerLike | undefined): () => number {
   if (scheduler !== undefined && scheduler !== asyncScheduler) return () => scheduler.now();
   return () => performance.now();
 }
+
+/** Every option of `RunInferenceConfig`, for the unknown-key check (the compiler keeps it complete). */
+const RUN_INFERENCE_CONFIG_KEYS = {
+  ordered: true,
+  concurrent: true,
+  maxBufferedElements: true,
+  batch: true,
+  scheduler: true,
+  modelMetadata: true,
+  modelIdentifier: true,
+  inferenceArgs: true,
+  timeoutMs: true,
+  onModelLoadError: true,
+  onModelLoad: true,
+  metrics: true,
+  elementSignal: true,
+} as const satisfies Record<keyof RunInferenceConfig, true>;

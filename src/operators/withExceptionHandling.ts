@@ -1,7 +1,7 @@
 import { Observable, of, type OperatorFunction, takeWhile } from 'rxjs';
 import { type Either, left, right } from 'fp-ts/lib/Either.js';
 import type { FailedRecord } from '../core/types.js';
-import { checkBoolean, checkObject } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkObject } from '../core/validate.js';
 import { failure } from '../engine/Failed.js';
 import { EXCEPTION_MODE, type RunInferenceOperator } from './runInference.js';
 
@@ -13,6 +13,13 @@ export interface WithExceptionHandlingConfig {
    * (on for local handlers, off for `RemoteModelHandler`, where a repeated call costs quota)
    */
   readonly bisect?: boolean;
+  /**
+   * Required to wrap a stage that is not a `runInference(...)` or `streamInference(...)` operator: says that the stage
+   * is element-wise (each element gives its outputs on its own, like `map` or `mergeMap`), so each element is run
+   * through it on its own and a throw becomes that element's `Left`. A buffering operator (`bufferCount`) or a
+   * `pipe()` chain containing `runInference` is not element-wise. @default false
+   */
+  readonly perElement?: boolean;
 }
 
 /**
@@ -25,8 +32,11 @@ export interface WithExceptionHandlingConfig {
  * ordered output the `Left`s and `Right`s together follow input order. A failed batch is bisected (by default for
  * local handlers) so that only the poison elements fail.
  *
- * Given any other element-wise chain (`map`, `mergeMap(fetch)`, ...), each element runs through the chain on its own,
- * one after the other, and a throw becomes `Left` with `stage: 'stage'`.
+ * Given any other chain, declared element-wise with `{ perElement: true }` (`map`, `mergeMap(fetch)`, ...), each
+ * element runs through the chain on its own, one after the other, and a throw becomes `Left` with `stage: 'stage'`.
+ * Anything else is a `TypeError` when the operator is created: a `pipe()` chain that contains `runInference` (it would
+ * run one batch per element; move the steps before it into the handler with `withPreprocessFn`, or wrap
+ * `runInference` alone) or an undeclared operator such as `bufferCount(2)` (which would see one element at a time).
  *
  * ```text
  * source:  -1-x-3-|        (x fails to parse in a preprocess function)
@@ -47,10 +57,18 @@ export interface WithExceptionHandlingConfig {
  * results$.subscribe(console.log);
  * ```
  *
- * @param stage A `runInference(...)` operator, or any element-wise operator chain.
- * @param config Options (bisection).
+ * @param stage A `runInference(...)` or `streamInference(...)` operator, or an element-wise chain (with `perElement`).
+ * @param config Options (bisection; `perElement` for element-wise chains). Unknown keys are a `TypeError`.
  * @returns An operator emitting `Either<FailedRecord, Out>` per element.
  */
+export function withExceptionHandling<In, Out>(
+  stage: RunInferenceOperator<In, Out>,
+  config?: WithExceptionHandlingConfig & { readonly perElement?: false },
+): OperatorFunction<In, Either<FailedRecord<unknown>, Out>>;
+export function withExceptionHandling<In, Out>(
+  stage: OperatorFunction<In, Out>,
+  config: WithExceptionHandlingConfig & { readonly perElement: true },
+): OperatorFunction<In, Either<FailedRecord<unknown>, Out>>;
 export function withExceptionHandling<In, Out>(
   stage: OperatorFunction<In, Out>,
   config?: WithExceptionHandlingConfig,
@@ -61,11 +79,36 @@ export function withExceptionHandling<In, Out>(
     );
   }
   checkObject('config', config);
+  checkKnownKeys('withExceptionHandling config', config, CONFIG_KEYS);
   checkBoolean('bisect', config?.bisect);
+  checkBoolean('perElement', config?.perElement);
+  // The contract: runInference and streamInference operators carry their exception mode (RunInferenceOperator's
+  // typed hook). Anything else must be declared element-wise: a pipe() chain that contains runInference loses the hook
+  // and would silently run one batch per element, a buffering operator would silently see one element at a time.
   const exceptionMode = (stage as Partial<RunInferenceOperator<In, Out>>)[EXCEPTION_MODE];
-  if (exceptionMode !== undefined) return exceptionMode({ bisect: config?.bisect });
+  if (exceptionMode !== undefined) {
+    if (config?.perElement === true) {
+      throw new TypeError(
+        '`perElement: true` is for element-wise chains; a runInference(...) operator is wrapped as a whole (batched).',
+      );
+    }
+    return exceptionMode({ bisect: config?.bisect });
+  }
+  if (config?.perElement !== true) throw new TypeError(NOT_A_STAGE);
   return (source) => isolateElements(source, stage);
 }
+
+const CONFIG_KEYS = { bisect: true, perElement: true } as const satisfies Record<
+  keyof WithExceptionHandlingConfig,
+  true
+>;
+
+const NOT_A_STAGE =
+  'withExceptionHandling(stage): `stage` is not a runInference(...) or streamInference(...) operator. ' +
+  'A pipe() chain containing runInference cannot be batched as a whole: move the steps before it into the handler ' +
+  '(`handler.withPreprocessFn(f)`), or wrap runInference alone (`pipe(map(f), withExceptionHandling(runInference(h)))`). ' +
+  'For an element-wise chain (map, mergeMap, ...: each element on its own), pass `{ perElement: true }`; a buffering ' +
+  'operator such as bufferCount is not element-wise and cannot be wrapped.';
 
 /** Runs each element through `stage` on its own, in order; a throw becomes a `Left` with `stage: 'stage'`. */
 function isolateElements<In, Out>(

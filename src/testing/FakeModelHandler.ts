@@ -1,7 +1,14 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import type { InferenceContext, PredictionResult } from '../core/types.js';
-import { checkBoolean, checkFunction, checkNumber, checkObject, checkScheduler } from '../core/validate.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+  checkScheduler,
+} from '../core/validate.js';
 import { ModelHandler } from '../models/ModelHandler.js';
 import { PartialOutput } from '../core/PartialOutput.js';
 
@@ -81,6 +88,7 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
   constructor(private readonly config: FakeModelHandlerConfig<In, Out>) {
     super();
     checkObject('config', config);
+    checkKnownKeys('the FakeModelHandler config', config, FAKE_CONFIG_KEYS);
     checkFunction('run', config.run);
     if (typeof config.run !== 'function') throw new TypeError('Expected `run` to be a function, got undefined.');
     if (typeof config.latencyMs !== 'function') checkNumber('latencyMs', config.latencyMs, { min: 0 });
@@ -246,3 +254,16 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
     this.releases.push(model.id);
   }
 }
+
+/** Every option of `FakeModelHandlerConfig`, for the unknown-key check (the compiler keeps it complete). */
+const FAKE_CONFIG_KEYS = {
+  run: true,
+  latencyMs: true,
+  loadLatencyMs: true,
+  scheduler: true,
+  defaultModelId: true,
+  failLoad: true,
+  batchConfig: true,
+  bisectOnFailure: true,
+  stream: true,
+} as const satisfies Record<keyof FakeModelHandlerConfig<unknown, unknown>, true>;

@@ -1,4 +1,4 @@
-import { from, map, Observable, take } from 'rxjs';
+import { bufferCount, from, map, Observable, pipe, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { type Either, isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { modelHandler, partitionFailures, runInference, withExceptionHandling } from '../../src/index';
@@ -164,13 +164,13 @@ describe('withExceptionHandling(runInference(...)) — Beam dead-letter cases', 
   });
 });
 
-describe('withExceptionHandling(chain) — any element-wise chain', () => {
+describe('withExceptionHandling(chain, { perElement: true }) — an element-wise chain', () => {
   it('runs each element on its own and turns a throw into Left{stage: "stage"}', async () => {
     const chain = map((x: number) => {
       if (x === 2) throw new Error('two');
       return x * 10;
     });
-    const results = await collect(from([1, 2, 3]).pipe(withExceptionHandling(chain)));
+    const results = await collect(from([1, 2, 3]).pipe(withExceptionHandling(chain, { perElement: true })));
     expect(results.map((r) => (isLeft(r) ? r.left : r.right))).toEqual([
       10,
       expect.objectContaining({ stage: 'stage', index: 0, element: 2 }),
@@ -187,7 +187,15 @@ describe('withExceptionHandling(chain) — any element-wise chain', () => {
         s.next(i);
       }
     });
-    source.pipe(withExceptionHandling(map((x: number) => x)), take(3)).subscribe((v) => out.push(v));
+    source
+      .pipe(
+        withExceptionHandling(
+          map((x: number) => x),
+          { perElement: true },
+        ),
+        take(3),
+      )
+      .subscribe((v) => out.push(v));
     expect(out).toHaveLength(3);
     expect(produced).toBeLessThan(10);
   });
@@ -197,9 +205,50 @@ describe('withExceptionHandling(chain) — any element-wise chain', () => {
     expect(() =>
       withExceptionHandling(
         map((x) => x),
-        { bisect: 'yes' as never },
+        { perElement: true, bisect: 'yes' as never },
       ),
     ).toThrow(/bisect/);
+  });
+});
+
+// What may be wrapped is a contract the compiler checks (RunInferenceOperator, or an element-wise chain declared with
+// perElement), and JavaScript callers get a TypeError when the operator is created, not a silently different result.
+describe('withExceptionHandling: misuse caught when the operator is created (issue 16)', () => {
+  it('a buffering operator is not wrapped element by element without being asked: TypeError', () => {
+    // @ts-expect-error bufferCount is not a runInference operator, and perElement is not given.
+    const wrap = () => withExceptionHandling(bufferCount(2));
+    expect(wrap).toThrow(TypeError);
+    expect(wrap).toThrow(
+      /not a runInference\(\.\.\.\) or streamInference\(\.\.\.\) operator.*bufferCount is not element-wise/,
+    );
+  });
+
+  it('a pipe() chain containing runInference is a TypeError naming the two fixes', () => {
+    const chain = pipe(
+      map((x: string) => Number(x)),
+      runInference(addOne, { metrics: false }),
+    );
+    // @ts-expect-error pipe() returns a plain OperatorFunction: the runInference hook is lost.
+    expect(() => withExceptionHandling(chain)).toThrow(
+      /withPreprocessFn.*pipe\(map\(f\), withExceptionHandling\(runInference\(h\)\)\)/,
+    );
+  });
+
+  it('perElement on a runInference operator is a TypeError (it is batched as a whole)', () => {
+    expect(() => withExceptionHandling(runInference(addOne), { perElement: true })).toThrow(/perElement: true/);
+  });
+
+  it('a misspelt option is a TypeError listing the known ones', () => {
+    expect(() => withExceptionHandling(runInference(addOne), { bisec: true } as never)).toThrow(
+      new TypeError(
+        'Unknown option `bisec` in withExceptionHandling config (did you mean `bisect`?); known options: bisect, perElement.',
+      ),
+    );
+  });
+
+  it('the element-wise path still works when declared, and bufferCount then sees one element at a time', async () => {
+    const results = await collect(from([1, 2, 3]).pipe(withExceptionHandling(bufferCount(2), { perElement: true })));
+    expect(results.map((r) => (isLeft(r) ? r.left : r.right))).toEqual([[1], [2], [3]]);
   });
 });
 

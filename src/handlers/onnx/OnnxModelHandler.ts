@@ -3,7 +3,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { describeValue, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkBoolean, checkFunction, checkObject, checkOneOf } from '../../core/validate.js';
+import { checkBoolean, checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { onnxBatchKey } from './onnxBatchKey.js';
 import { ONNX_DEVICES, type OnnxDevice, type OnnxExecutionDevice } from './onnxDevice.js';
@@ -129,6 +129,7 @@ export class OnnxModelHandler<
   constructor(config: OnnxModelHandlerConfig) {
     super();
     checkObject('config', config);
+    checkKnownKeys('the OnnxModelHandler config', config, ONNX_CONFIG_KEYS);
     const { modelUri, device = 'cpu', sessionOptions = {}, outputNames, runOptions, rejectNaN = false } = config ?? {};
     const { onWarning = (message: string) => console.warn(message), batch = {}, inferenceFn } = config ?? {};
     if (!(typeof modelUri === 'string' && modelUri !== '') && !(modelUri instanceof Uint8Array)) {
@@ -295,3 +296,16 @@ export class OnnxModelHandler<
     return releaseSession(model.session, model.device);
   }
 }
+
+/** Every option of `OnnxModelHandler`, for the unknown-key check (the compiler keeps it complete). */
+export const ONNX_CONFIG_KEYS = {
+  modelUri: true,
+  sessionOptions: true,
+  device: true,
+  outputNames: true,
+  inferenceFn: true,
+  runOptions: true,
+  rejectNaN: true,
+  onWarning: true,
+  batch: true,
+} as const satisfies Record<keyof OnnxModelHandlerConfig, true>;

@@ -1,7 +1,7 @@
 import { asyncScheduler, map, Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import type { InferenceArgs, InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkFunction, checkNumber, checkObject, checkScheduler } from '../../core/validate.js';
+import { checkFunction, checkKnownKeys, checkNumber, checkObject, checkScheduler } from '../../core/validate.js';
 import { ModelHandler, type ModelLoadResult } from '../../models/ModelHandler.js';
 import { AdaptiveThrottler, type AdaptiveThrottlerConfig } from './AdaptiveThrottler.js';
 import { RemoteCall, type RemoteCounters } from './RemoteCall.js';
@@ -169,6 +169,7 @@ export class RemoteModelHandler<In, Out, C = DefaultRemoteClient> extends ModelH
   constructor(config: RemoteModelHandlerConfig<In, Out, C>) {
     super();
     checkObject('config', config);
+    checkKnownKeys('the RemoteModelHandler config', config, REMOTE_CONFIG_KEYS);
     if (config === undefined) throw new TypeError('Expected `config` to be an object, got `undefined` (undefined).');
     const { request, createClient, releaseClient, retryFilter, throttle, maxConcurrentRequests } = config;
     if (request === undefined) throw new TypeError('Expected `request` to be a function, got `undefined` (undefined).');
@@ -261,3 +262,19 @@ export class RemoteModelHandler<In, Out, C = DefaultRemoteClient> extends ModelH
     };
   }
 }
+
+/** Every option of `RemoteModelHandlerConfig`, for the unknown-key check (the compiler keeps it complete). */
+const REMOTE_CONFIG_KEYS = {
+  request: true,
+  createClient: true,
+  releaseClient: true,
+  retry: true,
+  retryFilter: true,
+  throttle: true,
+  maxConcurrentRequests: true,
+  timeoutMs: true,
+  deadlineMs: true,
+  scheduler: true,
+  random: true,
+  batch: true,
+} as const satisfies Record<keyof RemoteModelHandlerConfig<unknown, unknown, unknown>, true>;

@@ -3,7 +3,14 @@ import { Observable } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { InferenceError, describeValue } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkBoolean, checkFunction, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+  checkOneOf,
+} from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { withWebGpuLock } from '../onnx/webgpuLock.js';
 import { type TfjsModel, type TfjsModelType, loadTfjsModel } from './TfjsModel.js';
@@ -85,6 +92,7 @@ export type TfjsPrediction<O extends TfjsOutputMode = 'arrays'> = PredictionResu
 
 function checkConfig(config: TfjsModelHandlerConfig): void {
   checkObject('config', config);
+  checkKnownKeys('the TfjsModelHandler config', config, TFJS_CONFIG_KEYS);
   if (config === undefined) throw new TypeError('Expected a TfjsModelHandlerConfig, got `undefined` (undefined).');
   const { modelUri, ioHandler, modelType, logger } = config;
   if (modelType === undefined) {
@@ -292,3 +300,18 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     return this.config.modelUri ?? '';
   }
 }
+
+/** Every option of `TfjsModelHandlerConfig`, for the unknown-key check (the compiler keeps it complete). */
+const TFJS_CONFIG_KEYS = {
+  modelUri: true,
+  ioHandler: true,
+  modelType: true,
+  backend: true,
+  outputs: true,
+  checkFinite: true,
+  minBatchSize: true,
+  maxBatchSize: true,
+  maxBatchDurationMs: true,
+  logger: true,
+  importRuntime: true,
+} as const satisfies Record<keyof TfjsModelHandlerConfig, true>;

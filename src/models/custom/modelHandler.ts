@@ -1,7 +1,7 @@
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import type { InferenceArgs, InferenceContext } from '../../core/types.js';
 import { describeValue } from '../../core/errors.js';
-import { checkFunction, checkObject } from '../../core/validate.js';
+import { checkFunction, checkKnownKeys, checkObject } from '../../core/validate.js';
 import { ModelHandler, type InferenceResult, type ModelLoadResult } from '../ModelHandler.js';
 
 /**
@@ -66,6 +66,7 @@ export function modelHandler<In, Out, M = undefined>(config: ModelHandlerConfig<
     throw new TypeError(`Expected \`runInference\` to be a function, got ${describeValue(config.runInference)}.`);
   }
   checkFunction('loadModel', config.loadModel);
+  checkKnownKeys('the modelHandler config', config, MODEL_HANDLER_CONFIG_KEYS);
   checkFunction('releaseModel', config.releaseModel);
   checkFunction('getNumBytes', config.getNumBytes);
   checkFunction('validateInferenceArgs', config.validateInferenceArgs);
@@ -124,3 +125,16 @@ class FunctionModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
     return bisectOnFailure === undefined ? super.bisectOnFailure() : resolve(bisectOnFailure);
   }
 }
+
+/** Every option of `ModelHandlerConfig`, for the unknown-key check (the compiler keeps it complete). */
+const MODEL_HANDLER_CONFIG_KEYS = {
+  loadModel: true,
+  runInference: true,
+  releaseModel: true,
+  getNumBytes: true,
+  getMetricsNamespace: true,
+  batchConfig: true,
+  validateInferenceArgs: true,
+  defaultModelId: true,
+  bisectOnFailure: true,
+} as const satisfies Record<keyof ModelHandlerConfig<unknown, unknown, unknown>, true>;

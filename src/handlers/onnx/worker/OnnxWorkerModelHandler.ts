@@ -4,12 +4,12 @@ import { isAbsolute, join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../../batching/BatchElementsConfig.js';
 import type { InferenceContext, PredictionResult } from '../../../core/types.js';
-import { checkNumber, checkObject } from '../../../core/validate.js';
+import { checkKnownKeys, checkNumber, checkObject } from '../../../core/validate.js';
 import { describeValue, ModelLoadError } from '../../../core/errors.js';
 import { PartialOutput } from '../../../core/PartialOutput.js';
 import { streamingPromise } from '../../../core/streamingPromise.js';
 import { ModelHandler } from '../../../models/ModelHandler.js';
-import { OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
+import { ONNX_CONFIG_KEYS, OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
 import { resolveOrtPath, sessionOptionsFor, type OnnxExecutionDevice } from '../onnxDevice.js';
 import type { OnnxModelInfo } from '../onnxSession.js';
 import { webGpuLockBuffer } from '../webgpuLock.js';
@@ -101,6 +101,7 @@ export class OnnxWorkerModelHandler<
   constructor(private readonly config: OnnxWorkerModelHandlerConfig) {
     super();
     checkObject('config', config);
+    checkKnownKeys('the OnnxWorkerModelHandler config', config, WORKER_CONFIG_KEYS);
     const { inferenceFn } = config ?? {};
     checkObject('inferenceFn', inferenceFn);
     if (inferenceFn !== undefined && (typeof inferenceFn.module !== 'string' || inferenceFn.module === '')) {
@@ -114,7 +115,9 @@ export class OnnxWorkerModelHandler<
       );
     }
     // The main thread only probes the model: a stand-in function tells it that outputs come from an inferenceFn.
-    this.inline = new OnnxModelHandler<E, I>({ ...config, inferenceFn: inferenceFn ? probeOnly : undefined });
+    // The inline handler validates the rest of the config (and knows no `workers`).
+    const { workers: _workers, ...inline } = config ?? ({} as OnnxWorkerModelHandlerConfig);
+    this.inline = new OnnxModelHandler<E, I>({ ...inline, inferenceFn: inferenceFn ? probeOnly : undefined });
     checkNumber('workers', config.workers, { min: 1, integer: true });
     this.workers = config.workers;
   }
@@ -240,3 +243,9 @@ function resolveModule(module: string, modelId: string): string {
     modelId,
   );
 }
+
+/** Every option of `OnnxWorkerModelHandler`, for the unknown-key check (the compiler keeps it complete). */
+const WORKER_CONFIG_KEYS = { ...ONNX_CONFIG_KEYS, workers: true } as const satisfies Record<
+  keyof OnnxWorkerModelHandlerConfig,
+  true
+>;
