@@ -34,6 +34,7 @@ export { FakeModelHandler } from './testing/FakeModelHandler.js';
 export { MetricsRegistry, defaultMetricsRegistry } from './metrics/MetricsRegistry.js';
 export { RunInferenceMetrics } from './metrics/RunInferenceMetrics.js';
 export { exportToPrometheus } from './metrics/exportToPrometheus.js';
+export { exportToOpenTelemetry } from './metrics/exportToOpenTelemetry.js';
 
 /* Errors */
 export {
@@ -134,3 +135,12 @@ export type { Counter } from './metrics/Counter.js';
 export type { Distribution, DistributionSnapshot } from './metrics/Distribution.js';
 export type { Gauge } from './metrics/Gauge.js';
 export type { ExportToPrometheusConfig, PrometheusExport, PromRegistryLike } from './metrics/exportToPrometheus.js';
+export type {
+  ExportToOpenTelemetryConfig,
+  OpenTelemetryExport,
+  OtelMeterLike,
+  OtelInstrumentOptions,
+  OtelObservableLike,
+  OtelObservableResultLike,
+  OtelAttributes,
+} from './metrics/exportToOpenTelemetry.js';

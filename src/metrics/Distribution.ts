@@ -55,6 +55,7 @@ export class Distribution {
   private zeros = 0;
   private readonly positive = new Store();
   private readonly negative = new Store();
+  private observers: ((value: number) => void)[] | undefined;
 
   /**
    * @param fullName `namespace/prefix+name`, the key in {@link MetricsRegistry.snapshot}.
@@ -72,6 +73,7 @@ export class Distribution {
   /** Records a value. Non-finite values (NaN, ±Infinity) are ignored so that they cannot poison sum and mean. */
   update(value: number): void {
     if (!Number.isFinite(value)) return;
+    if (this.observers !== undefined) for (const observer of this.observers) observer(value);
     this.n += 1;
     this.total += value;
     if (value < this.lo) this.lo = value;
@@ -134,6 +136,33 @@ export class Distribution {
       if (seen > rank) return this.clamp(representative(index));
     }
     return this.hi; // unreachable unless rounding: the counts add up to n
+  }
+
+  /**
+   * How many recorded values are at most `upper` (a histogram bucket's cumulative count). Exact below the smallest and
+   * from the largest value on, and for a value equal to `upper` (an integer batch size on a power-of-two bound);
+   * otherwise a value less than 2 % above `upper` (in the same sketch bucket) may count as below it.
+   */
+  countAtMost(upper: number): number {
+    if (this.n === 0 || upper < this.lo) return 0;
+    if (upper >= this.hi) return this.n;
+    // A sketch bucket i holds values in (γ^(i-1), γ^i]: it counts when its lower edge is below `upper`.
+    let count = upper >= 0 ? this.zeros : 0;
+    for (const [index, c] of this.negative.buckets) if (-Math.pow(GAMMA, index) <= upper) count += c;
+    for (const [index, c] of this.positive.buckets) if (Math.pow(GAMMA, index - 1) < upper) count += c;
+    return count;
+  }
+
+  /**
+   * Calls `observer` with each value recorded from now on (exporters that record value by value, such as
+   * OpenTelemetry histograms). Returns a function that stops it.
+   */
+  observe(observer: (value: number) => void): () => void {
+    this.observers = [...(this.observers ?? []), observer];
+    return () => {
+      const rest = (this.observers ?? []).filter((o) => o !== observer);
+      this.observers = rest.length === 0 ? undefined : rest;
+    };
   }
 
   /** count, sum, min, max, mean, p50, p90, p99 as a plain object. */

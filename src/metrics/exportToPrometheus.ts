@@ -4,6 +4,7 @@ import type { Counter } from './Counter.js';
 import type { Distribution } from './Distribution.js';
 import type { Gauge } from './Gauge.js';
 import type { Metric, MetricKind, MetricsRegistry } from './MetricsRegistry.js';
+import { prometheusBuckets } from './prometheusBuckets.js';
 import { RUN_INFERENCE_METRIC_NAMES } from './RunInferenceMetrics.js';
 
 /** The part of a prom-client `Registry` this exporter uses (prom-client 14 and 15). */
@@ -36,10 +37,8 @@ export interface PrometheusExport {
   readonly unregister: () => void;
 }
 
-// Summary quantiles: 0 and 1 are the exact min and max (a 0-quantile *is* the minimum), 0.5/0.9/0.99 come from the
-// distribution's sketch. A summary (not a histogram) because quantiles are computed in process, which is exactly what
-// a Prometheus summary is; a histogram would need buckets fixed in advance for values we know nothing about.
-const QUANTILES = [0, 0.5, 0.9, 0.99, 1] as const;
+// Distributions are histograms (fixed buckets per metric, prometheusBuckets), not summaries: quantiles computed in
+// each process cannot be added up across replicas, histogram buckets can (histogram_quantile over sum by (le)).
 const PROM_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 const HELP: Record<string, string> = {
@@ -82,14 +81,16 @@ class Family {
   readonly aggregator = 'sum';
   readonly members: Metric[] = [];
   readonly help: string;
-  readonly type: 'counter' | 'gauge' | 'summary';
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  private readonly buckets: readonly number[];
 
   constructor(
     public name: string,
     readonly kind: MetricKind,
     baseName: string,
   ) {
-    this.type = kind === 'distribution' ? 'summary' : kind;
+    this.type = kind === 'distribution' ? 'histogram' : kind;
+    this.buckets = prometheusBuckets(baseName);
     this.help = HELP[baseName] ?? `${baseName} (${kind} from the rxjs-inference MetricsRegistry).`;
   }
 
@@ -102,7 +103,10 @@ class Family {
         continue;
       }
       const d = m as Distribution;
-      for (const q of QUANTILES) values.push({ labels: { ...labels, quantile: q }, value: d.quantile(q) });
+      for (const le of this.buckets) {
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: d.countAtMost(le) });
+      }
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: d.count });
       values.push({ metricName: `${this.name}_sum`, labels, value: d.sum });
       values.push({ metricName: `${this.name}_count`, labels, value: d.count });
     }
@@ -141,8 +145,9 @@ function resolveRegistry(config: ExportToPrometheusConfig): PromRegistryLike {
  *
  * Naming: `<prefix><base name>` with labels `namespace` (the handler's metrics namespace) and `model` (the metric
  * prefix — model name after a refresh, key group — without its trailing `_`/`-`; `""` for none). Counters get
- * Prometheus's `_total` suffix; distributions become summaries with quantiles 0 (exact min), 0.5, 0.9, 0.99 and
- * 1 (exact max), plus `_sum` and `_count`; gauges stay gauges. For example
+ * Prometheus's `_total` suffix; distributions become histograms (`_bucket` with fixed `le` bounds per metric, so that
+ * replicas aggregate, plus `_sum` and `_count`; the in-process sketch places a value within 1 % of a bound on either
+ * side of it); gauges stay gauges. For example
  * `rxjs_inference_num_inferences_total{namespace="RunInference",model="resnet_v2"} 42`.
  *
  * The families of RunInference's metrics are published at once (so a name clash shows up here, as an Error);

@@ -1,10 +1,9 @@
 import type { Counter } from './Counter.js';
 import type { Distribution } from './Distribution.js';
 import { sanitizePrometheusName } from './exportToPrometheus.js';
+import { prometheusBuckets } from './prometheusBuckets.js';
 import type { Gauge } from './Gauge.js';
 import type { MetricsRegistry } from './MetricsRegistry.js';
-
-const QUANTILES = [0, 0.5, 0.9, 0.99, 1] as const;
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -25,8 +24,8 @@ function number(value: number): string {
 /**
  * Renders a {@link MetricsRegistry} in the Prometheus text exposition format (version 0.0.4), without prom-client:
  * what a `/metrics` endpoint answers. Names and labels as {@link exportToPrometheus} gives them: `<prefix><base
- * name>` with labels `namespace` and `model`; counters get `_total`; distributions are summaries with quantiles 0
- * (exact min), 0.5, 0.9, 0.99 and 1 (exact max), plus `_sum` and `_count`; gauges stay gauges.
+ * name>` with labels `namespace` and `model`; counters get `_total`; distributions are histograms (`_bucket` per
+ * fixed `le` bound, `_sum`, `_count`); gauges stay gauges.
  *
  * @example
  * ```text
@@ -54,8 +53,11 @@ export function formatPrometheusText(registry: MetricsRegistry, prefix = 'rxjs_i
   }
   for (const d of registry.listDistributions()) {
     const name = `${prefix}${sanitizePrometheusName(d.name)}`;
-    const lines = family(name, 'summary');
-    for (const q of QUANTILES) lines.push(`${name}${labels(d, `,quantile="${q}"`)} ${number(d.quantile(q))}`);
+    const lines = family(name, 'histogram');
+    for (const le of prometheusBuckets(d.name)) {
+      lines.push(`${name}_bucket${labels(d, `,le="${le}"`)} ${number(d.countAtMost(le))}`);
+    }
+    lines.push(`${name}_bucket${labels(d, ',le="+Inf"')} ${number(d.count)}`);
     lines.push(`${name}_sum${labels(d)} ${number(d.sum)}`, `${name}_count${labels(d)} ${number(d.count)}`);
   }
   let text = '';

@@ -104,3 +104,40 @@ describe('Distribution', () => {
     expect(d.snapshot()).toMatchObject({ count: 1, min: 7, max: 7, p50: 7 });
   });
 });
+
+describe('Distribution histogram support (Prometheus buckets, OpenTelemetry feed)', () => {
+  const make = (): Distribution => new Distribution('ns/d', 'ns', 'd', '');
+
+  it('countAtMost: exact for values on a bound, at the extremes and for zero; cumulative', () => {
+    const d = make();
+    for (const v of [0, 1, 2, 3, 4, 4, 5, 8, 9, 1000]) d.update(v);
+    expect([-1, 0, 1, 2, 4, 8, 16, 900, 1000, 1e6].map((le) => d.countAtMost(le))).toEqual([
+      0, 1, 2, 3, 6, 8, 9, 9, 10, 10,
+    ]);
+    expect(make().countAtMost(10)).toBe(0);
+  });
+
+  it('countAtMost on many values is within the sketch accuracy of the true count', () => {
+    const d = make();
+    const values = Array.from({ length: 10_000 }, (_, i) => 0.1 + ((i * 7919) % 10_000) / 10);
+    values.forEach((v) => d.update(v));
+    for (const le of [1, 10, 100, 500, 999]) {
+      const exact = values.filter((v) => v <= le).length;
+      const nearBound = values.filter((v) => v > le && v <= le * 1.02).length;
+      expect(d.countAtMost(le)).toBeGreaterThanOrEqual(exact);
+      expect(d.countAtMost(le)).toBeLessThanOrEqual(exact + nearBound);
+    }
+  });
+
+  it('observe feeds each finite value to the observers until stopped', () => {
+    const d = make();
+    const seen: number[] = [];
+    const stop = d.observe((v) => seen.push(v));
+    d.update(3);
+    d.update(Number.NaN);
+    d.update(-2);
+    stop();
+    d.update(5);
+    expect(seen).toEqual([3, -2]);
+  });
+});

@@ -36,18 +36,18 @@ describe('exportToPrometheus', () => {
         'rxjs_inference_num_inferences_total{namespace="RunInference",model=""} 10',
         'rxjs_inference_num_inferences_total{namespace="RunInference",model="resnet_v2"} 3',
         'rxjs_inference_failed_batches_counter_total{namespace="RunInference",model=""} 1',
-        'rxjs_inference_inference_request_batch_size{namespace="RunInference",model="",quantile="0"} 4',
-        'rxjs_inference_inference_request_batch_size{namespace="RunInference",model="",quantile="1"} 6',
+        'rxjs_inference_inference_request_batch_size_bucket{namespace="RunInference",model="",le="2"} 0',
+        'rxjs_inference_inference_request_batch_size_bucket{namespace="RunInference",model="",le="4"} 1',
+        'rxjs_inference_inference_request_batch_size_bucket{namespace="RunInference",model="",le="8"} 2',
+        'rxjs_inference_inference_request_batch_size_bucket{namespace="RunInference",model="",le="+Inf"} 2',
         'rxjs_inference_inference_request_batch_size_sum{namespace="RunInference",model=""} 10',
         'rxjs_inference_inference_request_batch_size_count{namespace="RunInference",model=""} 2',
         'rxjs_inference_inference_batch_latency_micro_secs_sum{namespace="RunInference",model="resnet_v2"} 1000',
       ]),
     );
-    expect(text).toContain('# TYPE rxjs_inference_inference_batch_latency_micro_secs summary');
-    const median = samples(text).find((l) =>
-      l.startsWith('rxjs_inference_inference_request_batch_size{namespace="RunInference",model="",quantile="0.5"}'),
-    );
-    expect(Number(median!.split(' ')[1])).toBeCloseTo(4, 1);
+    // Histograms, not summaries: fixed buckets add up across replicas (issue 16).
+    expect(text).toContain('# TYPE rxjs_inference_inference_batch_latency_micro_secs histogram');
+    expect(text).not.toContain('quantile=');
 
     // Values are read live: a second scrape sees new batches without re-exporting.
     metrics.recordBatch(5, 80, 1);
@@ -72,7 +72,7 @@ describe('exportToPrometheus', () => {
       ]),
     );
     let text = await promRegistry.metrics();
-    expect(text).toContain('# TYPE app_model_byte_size summary');
+    expect(text).toContain('# TYPE app_model_byte_size histogram');
     expect(samples(text)).toEqual(['app_models_in_memory{namespace="App",model=""} 2']);
 
     registry.counter({ namespace: 'App', name: 'custom', prefix: 'k1-' }).inc(7);
