@@ -130,6 +130,7 @@ export type {
   HandlerInput,
   HandlerOutput,
 } from './operators/runInference.js';
+export type { TracerLike, SpanLike, SpanAttributes, BatchOutcome } from './engine/BatchSpan.js';
 export type { MetricName, MetricKind, Metric, MetricsSnapshot, MetricListener } from './metrics/MetricsRegistry.js';
 export type { Counter } from './metrics/Counter.js';
 export type { Distribution, DistributionSnapshot } from './metrics/Distribution.js';

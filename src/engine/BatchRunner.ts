@@ -8,6 +8,7 @@ import type { PartialOutput } from '../core/PartialOutput.js';
 import { asyncOutputs } from './async.js';
 import { failure } from './Failed.js';
 import type { LoadedModel } from './ModelSlot.js';
+import { BatchSpan, type TracerLike } from './BatchSpan.js';
 
 /** An element in the queue: its sequence number, the input as given, the preprocessed value, its arrival time. */
 export interface Envelope {
@@ -24,6 +25,8 @@ export interface BatchRunnerOptions {
   readonly inferenceArgs: InferenceArgs | undefined;
   readonly timeoutMs: number | undefined;
   readonly metrics: RunInferenceMetrics | undefined;
+  /** Where a span per model call goes (`runInference`'s `tracer`); absent: no spans. */
+  readonly tracer?: TracerLike;
   /** Split a failed batch in halves until the failing elements are alone. */
   readonly bisect: boolean;
   /** Each envelope's value is itself the batch (`withNoBatching`). */
@@ -50,6 +53,7 @@ interface Job {
 interface Running {
   readonly controller: AbortController;
   readonly subscription: Subscription;
+  readonly span: BatchSpan | undefined;
 }
 
 /**
@@ -76,6 +80,7 @@ export class BatchRunner {
     for (const running of this.running) {
       running.controller.abort();
       running.subscription.unsubscribe();
+      running.span?.end('aborted');
     }
     this.running.clear();
   }
@@ -99,19 +104,20 @@ export class BatchRunner {
     const started = clock();
     const controller = new AbortController();
     const context: InferenceContext = { inferenceArgs, modelId: job.model.id, signal: controller.signal, scheduler };
+    const span = BatchSpan.start(this.options.tracer, job.model.id, batch.length);
     let result: unknown;
     try {
       result = handler.runInference(batch, job.model.model, context);
     } catch (error) {
-      this.failed(job, part, batch, error, true);
+      this.failed(job, part, batch, error, true, span);
       return true;
     }
     const outputs$ = asyncOutputs(result);
     if (outputs$ === undefined) {
-      this.completed(job, part, batch, result as readonly unknown[], started);
+      this.completed(job, part, batch, result as readonly unknown[], started, span);
       return true;
     }
-    const running: Running = { controller, subscription: new Subscription() };
+    const running: Running = { controller, subscription: new Subscription(), span };
     this.running.add(running);
     let finished = false;
     let settledSync = true;
@@ -129,15 +135,17 @@ export class BatchRunner {
         next: (chunk) => {
           if (!isPartialOutput(chunk)) chunks.push(chunk);
           else if (!finished)
-            this.partial(part, batch, chunk, (error) => finish(() => this.failed(job, part, batch, error, false)));
+            this.partial(part, batch, chunk, (error) =>
+              finish(() => this.failed(job, part, batch, error, false, span)),
+            );
         },
-        error: (error: unknown) => finish(() => this.failed(job, part, batch, error, true)),
+        error: (error: unknown) => finish(() => this.failed(job, part, batch, error, true, span)),
         complete: () =>
           finish(() => {
             // A delivered value that is not an array is reported as the result (#13 item 1), not flattened into one.
             const bad = chunks.findIndex((chunk) => !isOutputArray(chunk));
             const outputs = bad >= 0 ? chunks[bad] : chunks.length === 1 ? chunks[0] : chunks.flat();
-            this.completed(job, part, batch, outputs, started);
+            this.completed(job, part, batch, outputs, started, span);
           }),
       }),
     );
@@ -151,7 +159,7 @@ export class BatchRunner {
             timeoutMs,
           );
           controller.abort(error);
-          finish(() => this.failed(job, part, batch, error, false));
+          finish(() => this.failed(job, part, batch, error, false, span));
         }, timeoutMs),
       );
     }
@@ -179,7 +187,14 @@ export class BatchRunner {
     onPartial?.(noBatching ? part[0] : part[index], chunk.value);
   }
 
-  private completed(job: Job, part: Envelope[], batch: readonly unknown[], outputs: unknown, started: number): void {
+  private completed(
+    job: Job,
+    part: Envelope[],
+    batch: readonly unknown[],
+    outputs: unknown,
+    started: number,
+    span: BatchSpan | undefined,
+  ): void {
     if (!isOutputArray(outputs) || outputs.length !== batch.length) {
       const got = isOutputArray(outputs) ? `${outputs.length} results` : describeValue(outputs);
       const error = new InferenceError(
@@ -187,9 +202,10 @@ export class BatchRunner {
           'expected exactly one result per element, in input order.',
         batch.length,
       );
-      this.failed(job, part, batch, error, true);
+      this.failed(job, part, batch, error, true, span);
       return;
     }
+    span?.end('ok');
     const { onOutputs, onBatchOutputs, onSuccess, metrics, noBatching, clock, handler } = this.options;
     const latency = clock() - started;
     if (metrics !== undefined) {
@@ -204,7 +220,15 @@ export class BatchRunner {
     }
   }
 
-  private failed(job: Job, part: Envelope[], batch: readonly unknown[], error: unknown, mayBisect: boolean): void {
+  private failed(
+    job: Job,
+    part: Envelope[],
+    batch: readonly unknown[],
+    error: unknown,
+    mayBisect: boolean,
+    span: BatchSpan | undefined,
+  ): void {
+    span?.end('error', error);
     const { metrics, bisect, onFailure } = this.options;
     if (metrics !== undefined) this.metricsFor(job.model, batch).recordFailedBatch();
     if (bisect && mayBisect && part.length > 1) {

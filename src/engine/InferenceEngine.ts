@@ -15,6 +15,7 @@ import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
 import { BatchRunner, type Envelope } from './BatchRunner.js';
+import type { TracerLike } from './BatchSpan.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
 import { hintPromiseInVirtualTime } from './virtualTimeHint.js';
 import { isOutputArray } from '../models/inferenceOutputs.js';
@@ -44,6 +45,8 @@ export interface EngineOptions {
   readonly onModelLoadError: ((error: ModelLoadError, metadata: ModelUpdate) => void) | undefined;
   readonly onModelLoad: ((modelId: string) => void) | undefined;
   readonly metrics: RunInferenceMetrics | undefined;
+  /** A span per model call where a tracer is configured. */
+  readonly tracer?: TracerLike;
   readonly bisect: boolean;
   /** `streamInference`: partial outputs are delivered, results come as `end` events. */
   readonly stream?: boolean;
@@ -134,6 +137,7 @@ export class InferenceEngine {
       inferenceArgs: options.inferenceArgs,
       timeoutMs: options.timeoutMs,
       metrics: options.metrics,
+      tracer: options.tracer,
       bisect: options.mode === 'either' && options.bisect,
       noBatching: this.noBatching,
       onOutputs: (envelope, output, modelId) => this.postprocess(envelope, output, modelId),

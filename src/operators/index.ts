@@ -12,6 +12,7 @@ export type { InferenceEvent } from '../core/InferenceEvent.js';
 export type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 export type { WatchFilePatternConfig } from './watchFilePattern.js';
 export type { WithExceptionHandlingConfig } from './withExceptionHandling.js';
+export type { TracerLike, SpanLike, SpanAttributes, BatchOutcome } from '../engine/BatchSpan.js';
 export type {
   RunInferenceConfig,
   RunInferenceOperator,

@@ -22,6 +22,7 @@ import {
 } from '../core/validate.js';
 import type { EngineMode } from '../engine/Emitter.js';
 import { InferenceEngine, type EngineOptions } from '../engine/InferenceEngine.js';
+import type { TracerLike } from '../engine/BatchSpan.js';
 import { defaultMetricsRegistry, type MetricsRegistry } from '../metrics/MetricsRegistry.js';
 import { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import { ModelHandler } from '../models/ModelHandler.js';
@@ -67,6 +68,12 @@ export interface RunInferenceConfig<In = unknown> {
    * `createPredictor` uses it for requests aborted or past their deadline while queued. @default no cancellation
    */
   readonly elementSignal?: (element: In, index: number) => AbortSignal | undefined;
+  /**
+   * An OpenTelemetry tracer (`trace.getTracer('my-service')`, typed structurally): one span `rxjs-inference batch` per
+   * model call, with the attributes `rxjs_inference.model_id`, `rxjs_inference.batch_size` and
+   * `rxjs_inference.outcome` (`ok`, `error` with the exception recorded, `aborted` on unsubscribe). @default no spans
+   */
+  readonly tracer?: TracerLike;
 }
 
 /** Options that only make sense when failures are values (`withExceptionHandling`). */
@@ -181,7 +188,11 @@ export function prepare(
     onModelLoad,
     metrics = defaultMetricsRegistry,
     elementSignal,
+    tracer,
   } = config ?? {};
+  if (tracer !== undefined && (tracer === null || typeof (tracer as TracerLike).startSpan !== 'function')) {
+    throw new TypeError('Expected `tracer` to be an OpenTelemetry Tracer (with startSpan()).');
+  }
   checkBoolean('ordered', ordered);
   checkNumber('concurrent', concurrent, { min: 1, integer: true });
   checkNumber('maxBufferedElements', maxBufferedElements, { min: 1, integer: true });
@@ -226,6 +237,7 @@ export function prepare(
     onModelLoadError,
     onModelLoad,
     metrics: metricsRecorder,
+    tracer,
     bisect: exceptionConfig.bisect ?? handler.bisectOnFailure(),
     elementSignal,
   });
@@ -255,4 +267,5 @@ const RUN_INFERENCE_CONFIG_KEYS = {
   onModelLoad: true,
   metrics: true,
   elementSignal: true,
+  tracer: true,
 } as const satisfies Record<keyof RunInferenceConfig, true>;

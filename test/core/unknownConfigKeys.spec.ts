@@ -81,7 +81,7 @@ describe('misspelt config keys are a TypeError naming the key, the nearest known
       new TypeError(
         'Unknown option `zzzzzzzz` in the runInference config; known options: ordered, concurrent, maxBufferedElements, ' +
           'batch, scheduler, modelMetadata, modelIdentifier, inferenceArgs, timeoutMs, onModelLoadError, onModelLoad, ' +
-          'metrics, elementSignal.',
+          'metrics, elementSignal, tracer.',
       ),
     );
   });
