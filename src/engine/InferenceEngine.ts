@@ -65,6 +65,8 @@ export class InferenceEngine {
   private seq = 0;
   private closed = false;
   private sourceDone = false;
+  /** The source's error (or a plain-mode overflow), delivered once what was accepted before it is done (#13 item 7). */
+  private ending: { readonly error: unknown } | undefined;
   private inFlight = 0;
   private pendingWork = 0;
   private target: number;
@@ -173,11 +175,12 @@ export class InferenceEngine {
       );
     }
     if (this.closed) return;
-    // `takeWhile` lets a synchronous, endless source stop as soon as we are closed (e.g. by a downstream `take`).
+    // `takeWhile` lets a synchronous, endless source stop as soon as we are closed (e.g. by a downstream `take`), or
+    // as soon as we stop accepting (a plain-mode overflow).
     this.subscriptions.add(
-      source.pipe(takeWhile(() => !this.closed)).subscribe({
+      source.pipe(takeWhile(() => !this.closed && this.ending === undefined)).subscribe({
         next: (value) => this.onNext(value),
-        error: (error: unknown) => this.fail(error),
+        error: (error: unknown) => this.endWith(error),
         complete: () => {
           this.sourceDone = true;
           this.pump(true);
@@ -205,8 +208,13 @@ export class InferenceEngine {
           `element ${seq} does not fit. Raise maxBufferedElements, or slow the source down.`,
         maxBufferedElements,
       );
-      if (this.options.mode === 'throw') this.fail(error);
-      else this.settle(seq, failure('inference', 0, value, error));
+      if (this.options.mode === 'throw') {
+        // Not accepted: it takes no place in the output order; what was accepted before it still comes out.
+        this.settle(seq, new Many([]));
+        this.endWith(error);
+      } else {
+        this.settle(seq, failure('inference', 0, value, error));
+      }
       return;
     }
     if (this.noBatching && !(isOutputArray(value) && value.length > 0)) {
@@ -456,9 +464,23 @@ export class InferenceEngine {
     ) {
       return;
     }
-    // The model is released before completion is delivered downstream.
+    // The model is released before completion (or the source's error) is delivered downstream.
     this.teardown();
-    this.subscriber.complete();
+    if (this.ending !== undefined) this.subscriber.error(this.ending.error);
+    else this.subscriber.complete();
+  }
+
+  /**
+   * The source rule (#13 item 7): after a source error — or a plain-mode overflow — nothing more is accepted, and
+   * every element accepted before it is completed (its result, or its failure record in exception mode) before the
+   * error goes downstream. An element's own failure in plain mode still ends the stream at its turn, as always.
+   */
+  private endWith(error: unknown): void {
+    if (this.closed || this.ending !== undefined) return;
+    this.ending = { error };
+    this.sourceDone = true;
+    this.pump(true);
+    this.maybeComplete();
   }
 
   private fail(error: unknown): void {

@@ -44,7 +44,8 @@ export interface WithExceptionHandlingConfig {
  * ```
  *
  * - Complete: after every element has come out (as `Right` or `Left`).
- * - Error: only for what is not one element's fault: a source error, a model that could never load.
+ * - Error: only for what is not one element's fault: a source error, a model that could never load. On a source
+ *   error, every element the source gave before it is completed (a `Right` or a `Left`) before the error is delivered.
  * - Unsubscribe: as the wrapped stage (in-flight batches aborted, the model released).
  *
  * @example
@@ -122,6 +123,8 @@ function isolateElements<In, Out>(
     let running = false;
     let draining = false;
     let sourceDone = false;
+    /** The source's error: delivered once every element it gave has run through the chain (#13 item 7). */
+    let sourceError: { readonly error: unknown } | undefined;
     let closed = false;
     let inner: { unsubscribe(): void } | undefined;
     subscriber.add(() => {
@@ -162,7 +165,9 @@ function isolateElements<In, Out>(
         if (finished) inner = undefined;
       }
       draining = false;
-      if (!closed && sourceDone && !running && head >= queue.length) subscriber.complete();
+      if (closed || !sourceDone || running || head < queue.length) return;
+      if (sourceError !== undefined) subscriber.error(sourceError.error);
+      else subscriber.complete();
     };
 
     subscriber.add(
@@ -172,7 +177,11 @@ function isolateElements<In, Out>(
           queue.push(value);
           drain();
         },
-        error: (error: unknown) => subscriber.error(error),
+        error: (error: unknown) => {
+          sourceError = { error };
+          sourceDone = true;
+          drain();
+        },
         complete: () => {
           sourceDone = true;
           drain();

@@ -107,15 +107,18 @@ describe('runInference refresh races (#13 items 5, 6, 8)', () => {
     expect(handler.loads[handler.loads.length - 1]).toBe('m30');
   });
 
-  for (const ending of ['source error', 'unsubscribe'] as const) {
+  for (const ending of ['side-input error', 'unsubscribe'] as const) {
     it(`releases a swapped-out model whose batch still runs when the stream ends by ${ending}`, () => {
       const { scheduler, handler } = setup({ latencyMs: 10 });
       scheduler.run(({ cold, expectObservable }) => {
-        const metadata = cold('a-b', { a: meta('old'), b: meta('new') });
+        const metadata =
+          ending === 'side-input error'
+            ? cold('a-b---#', { a: meta('old'), b: meta('new') })
+            : cold('a-b', { a: meta('old'), b: meta('new') });
         // x runs on old 2→12; new loads 2→4 and becomes current; the stream ends at 6, x still running on old.
-        const source = ending === 'source error' ? cold('--x---#') : cold('--x-----');
+        const source = cold('--x-----');
         const out = source.pipe(runInference(handler, { modelMetadata: metadata, scheduler, metrics: false }));
-        if (ending === 'source error') expectObservable(out).toBe('------#');
+        if (ending === 'side-input error') expectObservable(out).toBe('------#');
         else expectObservable(out, '^-----!').toBe('-');
       });
       expect(handler.loads).toEqual(['old', 'new']);
