@@ -97,7 +97,7 @@ describe('withExceptionHandling(chain) when the source errors', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const chain = mergeMap((x: string) => cold('--v|', { v: x.toUpperCase() }));
       // a runs 0→3 (its value at 2), b waits and runs 3→6 (its value at 5); the source errors at 2.
-      expectObservable(cold('ab#').pipe(withExceptionHandling(chain))).toBe('--a--b#', {
+      expectObservable(cold('ab#').pipe(withExceptionHandling(chain, { perElement: true }))).toBe('--a--b#', {
         a: right('A'),
         b: right('B'),
       });
