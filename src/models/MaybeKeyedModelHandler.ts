@@ -1,8 +1,8 @@
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
-import { describeValue } from '../core/errors.js';
 import type { InferenceArgs, InferenceContext, ModelUpdate } from '../core/types.js';
 import { checkFunction, checkObject } from '../core/validate.js';
 import { mapOutputs } from './inferenceOutputs.js';
+import { checkInnerHandler } from './checkInnerHandler.js';
 import { estimateBytes, ModelHandler, type InferenceResult, type ModelLoadResult } from './ModelHandler.js';
 
 /** Options of a {@link MaybeKeyedModelHandler}. */
@@ -64,21 +64,7 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
     config?: MaybeKeyedModelHandlerConfig,
   ) {
     super();
-    const h = inner as ModelHandler<In, Out, M> | null | undefined;
-    if (
-      h === null ||
-      typeof h !== 'object' ||
-      typeof h.loadModel !== 'function' ||
-      typeof h.runInference !== 'function'
-    ) {
-      throw new TypeError(`Expected \`handler\` to be a ModelHandler, got ${describeValue(inner)}.`);
-    }
-    if (h.preprocessFns().length > 0 || h.postprocessFns().length > 0 || h.skipBatching()) {
-      throw new TypeError(
-        '`handler` has pre/post-processing or no-batching of its own; MaybeKeyedModelHandler cannot wrap it. ' +
-          'Call withPreprocessFn/withPostprocessFn/withNoBatching on the MaybeKeyedModelHandler instead.',
-      );
-    }
+    checkInnerHandler('handler', inner, 'MaybeKeyedModelHandler');
     checkObject('config', config);
     checkFunction('isKeyed', config?.isKeyed);
     this.isKeyed = config?.isKeyed ?? isKeyedElement;

@@ -178,26 +178,25 @@ interface Composition {
   readonly noBatching?: boolean;
 }
 
-/** A handler that delegates everything to `base` but carries its own pre/post-processing and batching flag. */
-class ComposedModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
-  constructor(
-    private readonly base: ModelHandler<any, any, M>,
-    private readonly pre: readonly PreprocessFn[],
-    private readonly post: readonly PostprocessFn[],
-    private readonly noBatching: boolean,
-  ) {
+/**
+ * A handler that forwards every model hook (load, run, release, sizes, metrics, batching, inference args, default
+ * model, bisection, refresh, metrics prefix) to `base`. Composition, `KeyedModelHandler` and its single-model form build on it.
+ * Pre/post-processing and the batching flag stay this handler's own (the defaults, unless a subclass overrides them).
+ */
+export abstract class DelegatingModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
+  constructor(protected readonly base: ModelHandler<any, any, M>) {
     super();
   }
   loadModel(modelId?: string): ModelLoadResult<M> {
     return this.base.loadModel(modelId);
   }
-  runInference(batch: readonly any[], model: M, context: InferenceContext): InferenceResult<any> {
+  runInference(batch: readonly In[], model: M, context: InferenceContext): InferenceResult<Out> {
     return this.base.runInference(batch, model, context);
   }
   override releaseModel(model: M): void | PromiseLike<void> {
     return this.base.releaseModel(model);
   }
-  override getNumBytes(batch: readonly any[]): number {
+  override getNumBytes(batch: readonly In[]): number {
     return this.base.getNumBytes(batch);
   }
   override getMetricsNamespace(): string {
@@ -221,8 +220,20 @@ class ComposedModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
   override modelIdFor(update: ModelUpdate): string {
     return this.base.modelIdFor(update);
   }
-  override metricsPrefixFor(batch: readonly any[]): string | undefined {
+  override metricsPrefixFor(batch: readonly In[]): string | undefined {
     return this.base.metricsPrefixFor(batch);
+  }
+}
+
+/** A handler that delegates everything to `base` but carries its own pre/post-processing and batching flag. */
+class ComposedModelHandler<In, Out, M> extends DelegatingModelHandler<In, Out, M> {
+  constructor(
+    base: ModelHandler<any, any, M>,
+    private readonly pre: readonly PreprocessFn[],
+    private readonly post: readonly PostprocessFn[],
+    private readonly noBatching: boolean,
+  ) {
+    super(base);
   }
   override preprocessFns(): readonly PreprocessFn[] {
     return this.pre;
