@@ -8,6 +8,7 @@ export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
 export { watchFilePattern } from './operators/watchFilePattern.js';
 
 /* Handlers */
+export { TransformersPipelineHandler } from './handlers/transformers/TransformersPipelineHandler.js';
 export { TfjsModelHandler } from './handlers/tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './handlers/onnx/OnnxModelHandler.js';
 export { OnnxWorkerModelHandler } from './handlers/onnx/worker/OnnxWorkerModelHandler.js';
@@ -52,6 +53,13 @@ export { PredictorClosedError } from './serving/PredictorClosedError.js';
 export { RemoteInferenceError } from './handlers/remote/RemoteInferenceError.js';
 
 /* Types */
+export type {
+  TransformersPipelineHandlerConfig,
+  TransformersTask,
+  TransformersPipeline,
+  TransformersLabel,
+  TransformersInference,
+} from './handlers/transformers/TransformersPipelineHandler.js';
 export type { TextTokenizer, TokenizerSource } from './text/loadTokenizer.js';
 export type { InferenceEvent } from './core/InferenceEvent.js';
 export type { FakeModelHandlerConfig, FakeModel } from './testing/FakeModelHandler.js';

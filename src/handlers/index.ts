@@ -1,4 +1,5 @@
 /* Handlers */
+export { TransformersPipelineHandler } from './transformers/TransformersPipelineHandler.js';
 export { TfjsModelHandler } from './tfjs/TfjsModelHandler.js';
 export { OnnxModelHandler } from './onnx/OnnxModelHandler.js';
 export { OnnxWorkerModelHandler } from './onnx/worker/OnnxWorkerModelHandler.js';
@@ -13,6 +14,13 @@ export { KeyedModelHandler } from '../models/KeyedModelHandler.js';
 export { MaybeKeyedModelHandler, isKeyedElement } from '../models/MaybeKeyedModelHandler.js';
 
 /* Types */
+export type {
+  TransformersPipelineHandlerConfig,
+  TransformersTask,
+  TransformersPipeline,
+  TransformersLabel,
+  TransformersInference,
+} from './transformers/TransformersPipelineHandler.js';
 export type { TfjsModelHandlerConfig, TfjsOutputMode, TfjsPrediction } from './tfjs/TfjsModelHandler.js';
 export type { TfjsModel, TfjsModelType } from './tfjs/TfjsModel.js';
 export type {
