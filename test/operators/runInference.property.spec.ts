@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import { concatMap, delay, from, of } from 'rxjs';
+import { concat, concatMap, delay, from, isObservable, map, type Observable, of, tap, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { type Either, isLeft } from 'fp-ts/lib/Either.js';
-import type { FailedRecord } from '../../src/core/types';
+import type { FailedRecord, InferenceContext } from '../../src/core/types';
 import { runInference } from '../../src/operators/runInference';
 import { withExceptionHandling } from '../../src/operators/withExceptionHandling';
-import { FakeModelHandler } from '../../src/testing/FakeModelHandler';
+import { type FakeModel, FakeModelHandler } from '../../src/testing/FakeModelHandler';
 
 interface Item {
   readonly id: number;
@@ -111,6 +111,166 @@ describe('runInference under withExceptionHandling (property)', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+/** A fake whose batches may come back hostile, and that records every model it handed out and every release. */
+class HostileHandler extends FakeModelHandler<unknown, number> {
+  readonly handedOut: FakeModel[] = [];
+  readonly released: FakeModel[] = [];
+  private call = 0;
+
+  constructor(
+    ids: ReadonlyMap<unknown, number>,
+    private readonly hostility: readonly ('ok' | 'null' | 'number' | 'short' | 'throw' | 'chunk')[],
+    latencies: readonly number[],
+    scheduler: TestScheduler,
+    failLoad: (id: string) => boolean,
+  ) {
+    super({
+      run: (x) => {
+        const id = ids.get(x);
+        if (id === undefined) throw new Error('unknown element');
+        return id;
+      },
+      latencyMs: () => latencies[this.call % latencies.length]!,
+      loadLatencyMs: (id) => (id.length % 3) + 1,
+      scheduler,
+      failLoad,
+    });
+  }
+
+  override loadModel(modelId?: string): FakeModel | Observable<FakeModel> {
+    const result = super.loadModel(modelId);
+    if (!isObservable(result)) {
+      this.handedOut.push(result);
+      return result;
+    }
+    return result.pipe(tap((model) => this.handedOut.push(model)));
+  }
+
+  override releaseModel(model: FakeModel): void {
+    this.released.push(model);
+    super.releaseModel(model);
+  }
+
+  override runInference(batch: readonly unknown[], model: FakeModel, context: InferenceContext): any {
+    const mode = this.hostility[this.call++ % this.hostility.length];
+    switch (mode) {
+      case 'null':
+        return null;
+      case 'number':
+        return 42;
+      case 'short':
+        return batch.slice(1).map(() => 0);
+      case 'throw':
+        throw new Error('handler threw');
+      case 'chunk':
+        return of(7);
+      default:
+        return super.runInference(batch, model, context);
+    }
+  }
+}
+
+function revoked(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+describe('runInference against hostile handlers, hostile elements, source errors and refresh races (property)', () => {
+  it('every accepted element ends in exactly one of result or failure; every loaded model is released', () => {
+    const scenario = fc.record({
+      n: fc.integer({ min: 0, max: 30 }),
+      gaps: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 30, maxLength: 30 }),
+      hostileElements: fc.array(fc.integer({ min: 0, max: 29 }), { maxLength: 5 }),
+      hostility: fc.array(fc.constantFrom('ok', 'ok', 'ok', 'null', 'number', 'short', 'throw', 'chunk'), {
+        minLength: 1,
+        maxLength: 10,
+      }),
+      latencies: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 6 }),
+      refreshes: fc.array(
+        fc.record({ at: fc.integer({ min: 0, max: 40 }), id: fc.constantFrom('a', 'bb', 'ccc', 'bad') }),
+        {
+          maxLength: 6,
+        },
+      ),
+      sourceError: fc.boolean(),
+      concurrent: fc.integer({ min: 1, max: 3 }),
+      ordered: fc.boolean(),
+      bisect: fc.boolean(),
+      minBatchSize: fc.integer({ min: 1, max: 4 }),
+      unsubscribeAt: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+        const hostile = new Set(s.hostileElements);
+        const inputs: unknown[] = Array.from({ length: s.n }, (_, i) => (hostile.has(i) ? revoked() : { i }));
+        const ids = new Map(inputs.map((x, i) => [x, i] as const));
+        const handler = new HostileHandler(ids, s.hostility, s.latencies, scheduler, (id) => id === 'bad');
+        const updates = [{ at: 0, id: 'first' }, ...s.refreshes].sort((a, b) => a.at - b.at);
+        const results: Either<FailedRecord, number>[] = [];
+        let ended: 'complete' | 'error' | 'open' = 'open';
+        scheduler.run(({ cold }) => {
+          const metadata = from(updates).pipe(
+            concatMap((u, k) => of({ modelId: u.id, modelName: u.id }).pipe(delay(u.at - (updates[k - 1]?.at ?? 0)))),
+          );
+          // Not `of(x)`: rxjs's `of` itself reads its last argument (looking for a scheduler), which a revoked Proxy refuses.
+          const elements = from(inputs).pipe(
+            concatMap((x, k) => (s.gaps[k] === 0 ? [x] : timer(s.gaps[k]!).pipe(map(() => x)))),
+          );
+          const source = s.sourceError
+            ? concat(
+                elements,
+                throwError(() => new Error('source broke')),
+              )
+            : elements;
+          const subscription = source
+            .pipe(
+              withExceptionHandling(
+                runInference(handler, {
+                  scheduler,
+                  modelMetadata: metadata,
+                  concurrent: s.concurrent,
+                  ordered: s.ordered,
+                  metrics: false,
+                  batch: { minBatchSize: s.minBatchSize, maxBatchSize: s.minBatchSize + 3 },
+                }),
+                { bisect: s.bisect },
+              ),
+            )
+            .subscribe({
+              next: (r) => results.push(r),
+              error: () => (ended = 'error'),
+              complete: () => (ended = 'complete'),
+            });
+          if (s.unsubscribeAt !== undefined)
+            cold(`${'-'.repeat(s.unsubscribeAt)}|`).subscribe({ complete: () => subscription.unsubscribe() });
+        });
+        const idOf = (r: Either<FailedRecord, number>): number => (isLeft(r) ? ids.get(r.left.element)! : r.right);
+        const seen = results.map(idOf);
+        // Never more than once, never an unknown element.
+        expect(new Set(seen).size).toBe(seen.length);
+        for (const id of seen) expect(id).toBeGreaterThanOrEqual(0);
+        if (ended !== 'open') {
+          // The stream ended by itself: every element came out (the source's error only after all of them).
+          expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: s.n }, (_, i) => i));
+          expect(ended).toBe(s.sourceError ? 'error' : 'complete');
+        }
+        if (s.ordered) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+        for (const r of results) {
+          // A hostile handler's batch is a failure of its elements, never a wrong result.
+          if (!isLeft(r)) expect(typeof r.right).toBe('number');
+        }
+        // Every model the handler handed out was released exactly once, however the stream ended.
+        expect([...handler.released].sort((a, b) => a.load - b.load)).toEqual(
+          [...handler.handedOut].sort((a, b) => a.load - b.load),
+        );
+      }),
+      { numRuns: 200 },
     );
   });
 });
