@@ -32,7 +32,7 @@ export interface CliResult {
   readonly modelId: string | undefined;
 }
 
-/** The message of anything thrown. */
+/** The message of anything thrown (the CLI imports only the public entry points, where core/errors `messageOf` is not). */
 export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

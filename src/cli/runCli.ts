@@ -3,6 +3,7 @@ import { deviceOption } from './deviceOption.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './formatOutput.js';
 import type { CliIO } from './CliIO.js';
 import { predict } from './predict.js';
+import { message } from './preparePredict.js';
 import type { PredictOptions } from './PredictOptions.js';
 import { serve } from './serve.js';
 import type { ServeOptions } from './ServeOptions.js';
@@ -250,7 +251,7 @@ export async function runCli(argv: readonly string[], io: CliIO, version = '0.0.
         ? EXIT_OK
         : EXIT_USAGE;
     }
-    io.stderr.write(`rxjs-inference: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`rxjs-inference: ${message(error)}\n`);
     return EXIT_USAGE;
   }
   if (parsed === undefined) return EXIT_USAGE;

@@ -101,15 +101,19 @@ export function toError(thrown: unknown): Error {
   });
 }
 
-/** The message of anything thrown, never throwing itself (a thrown revoked Proxy has no message to read). */
+/**
+ * The message of anything thrown, never throwing itself: an error's `message`, a thrown string itself, otherwise the
+ * value described (`describeValue`). The one helper for it: every "message of what was thrown" in the code uses it.
+ */
 export function messageOf(thrown: unknown): string {
-  if (isError(thrown)) {
-    try {
-      return String(thrown.message);
-    } catch {
-      return 'Error';
-    }
+  let message: unknown;
+  try {
+    // Read, not `instanceof Error`: errors of the native addons or a vm context (jest) come from another realm.
+    message = (thrown as { message?: unknown } | null | undefined)?.message;
+  } catch {
+    // A thrown revoked Proxy has no message to read; describeValue says so.
   }
+  if (typeof message === 'string') return message;
   return typeof thrown === 'string' ? thrown : describeValue(thrown);
 }
 

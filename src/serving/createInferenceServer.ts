@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InferenceTimeoutError, InvalidExampleError } from '../core/errors.js';
+import { InferenceTimeoutError, InvalidExampleError, messageOf } from '../core/errors.js';
 import { checkNumber } from '../core/validate.js';
 import type { Counter } from '../metrics/Counter.js';
 import type { Distribution } from '../metrics/Distribution.js';
@@ -274,7 +274,7 @@ export function createInferenceServer(config: InferenceServerConfig): InferenceS
     try {
       reply = route(request, response);
     } catch (error) {
-      reply = Reply.error(statusOf(error), error instanceof Error ? error.message : String(error));
+      reply = Reply.error(statusOf(error), messageOf(error));
     }
     if (reply instanceof Reply) {
       send(request, response, reply);
@@ -282,8 +282,7 @@ export function createInferenceServer(config: InferenceServerConfig): InferenceS
     }
     reply.then(
       (answer) => send(request, response, answer),
-      (error: unknown) =>
-        send(request, response, Reply.error(statusOf(error), error instanceof Error ? error.message : String(error))),
+      (error: unknown) => send(request, response, Reply.error(statusOf(error), messageOf(error))),
     );
   });
 

@@ -1,4 +1,4 @@
-import { MissingRuntimeError } from '../../core/errors.js';
+import { messageOf, MissingRuntimeError } from '../../core/errors.js';
 import type { RedisStreamAddress } from './redisUrl.js';
 
 /**
@@ -90,7 +90,7 @@ export async function connectRedis(
     // refused connection end first.
     await Promise.race([connecting?.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 50))]);
     if (client.status !== 'end') client.disconnect();
-    const why = error instanceof Error ? error.message : String(error);
+    const why = messageOf(error);
     throw new Error(`cannot connect to ${address.display}: ${why}`, { cause: error });
   }
 }

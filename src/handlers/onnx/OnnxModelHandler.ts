@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
-import { describeValue, ModelLoadError } from '../../core/errors.js';
+import { describeValue, messageOf, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkBoolean, checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
@@ -10,7 +10,6 @@ import { ONNX_DEVICES, type OnnxDevice, type OnnxExecutionDevice } from './onnxD
 import {
   createSession,
   describeInputs,
-  errorMessage,
   fixedBatchSizeOf,
   loadOrt,
   releaseSession,
@@ -217,7 +216,7 @@ export class OnnxModelHandler<
     } catch (error) {
       const on = this.resolvedDevice ?? this.config.device;
       const where = on === 'webgpu' || on === 'cuda' ? ` on device '${on}'` : '';
-      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`${where}: ${errorMessage(error)}`, id, {
+      throw new ModelLoadError(`Cannot load ONNX model \`${source}\`${where}: ${messageOf(error)}`, id, {
         cause: error,
       });
     }

@@ -1,5 +1,5 @@
 import type * as Ort from 'onnxruntime-node';
-import { MissingRuntimeError, ModelLoadError } from '../../core/errors.js';
+import { messageOf, MissingRuntimeError, ModelLoadError } from '../../core/errors.js';
 import {
   cudaProviderProblem,
   deviceOfProviders,
@@ -46,15 +46,6 @@ export interface OnnxModelInfo {
 export interface OnnxModel extends OnnxModelInfo {
   /** The onnxruntime session (released by `OnnxModelHandler.releaseModel`). */
   readonly session: Ort.InferenceSession;
-}
-
-/**
- * The message of anything thrown. Not `instanceof Error`: errors from the native addon may come from another realm
- * (jest, vm contexts).
- */
-export function errorMessage(thrown: unknown): string {
-  const message = (thrown as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(thrown);
 }
 
 let ortModule: Promise<OrtModule> | undefined;
@@ -118,7 +109,7 @@ export async function createSession(
     try {
       return await create(on, sessionOptionsFor(sessionOptions, on));
     } catch (error) {
-      const message = errorMessage(error);
+      const message = messageOf(error);
       throw new Error(on === 'webgpu' ? explainWebGpuFailure(message, vulkanLoaderFound()) : message.split('\n')[0], {
         cause: error,
       });
@@ -138,7 +129,7 @@ export async function createSession(
       if (tried.length > 0) onFallback(tried, on);
       return { session, device: on };
     } catch (error) {
-      tried.push(`${on}: ${errorMessage(error)}`);
+      tried.push(`${on}: ${messageOf(error)}`);
     }
   }
   const session = await create('cpu', sessionOptionsFor(sessionOptions, 'cpu'));

@@ -1,7 +1,7 @@
-import { InferenceError } from '../../core/errors.js';
+import { InferenceError, messageOf } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkNoNaN, packRun, readBatch, type PackedTensor } from './packBatch.js';
-import { errorMessage, type OnnxModelInfo } from './onnxSession.js';
+import type { OnnxModelInfo } from './onnxSession.js';
 import type { OnnxTensor } from './onnxTensors.js';
 import { splitRun, type RunOutput } from './splitOutputs.js';
 
@@ -46,8 +46,7 @@ export async function runOnnxBatch<E, I>(
     } catch (error) {
       if (!runner.isRunFailure(error)) throw error;
       throw new InferenceError(
-        `ONNX Runtime failed on a batch of ${n} (rows ${start}–${end - 1}) of \`${model.source}\`: ` +
-          errorMessage(error),
+        `ONNX Runtime failed on a batch of ${n} (rows ${start}–${end - 1}) of \`${model.source}\`: ` + messageOf(error),
         n,
         { cause: error },
       );

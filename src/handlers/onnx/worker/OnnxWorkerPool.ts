@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { InferenceError, ModelLoadError } from '../../../core/errors.js';
+import { InferenceError, messageOf, ModelLoadError } from '../../../core/errors.js';
 import { releaseWebGpuLockOf } from '../webgpuLock.js';
 import { WORKER_SOURCE } from './workerSource.js';
 
@@ -78,11 +78,6 @@ interface Slot {
   /** Its `threadId` (a worker that has exited reports -1), to free the WebGPU lock if it died holding it. */
   readonly threadId: number;
 }
-
-const messageOf = (e: unknown) => {
-  const message = (e as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(e);
-};
 
 /**
  * A pool of worker threads, each holding one onnxruntime session of the same model: the "model" of
