@@ -176,20 +176,27 @@ export class BatchQueue<T> {
   }
 
   /**
-   * Removes the next batch: from group `key` when a key is given (an explicit `undefined` names the group whose key is
-   * `undefined`), else from the group whose head item was pushed earliest. The batch holds up to `maxSize` items whose
-   * total weight is at most `maxBatchWeight`, but always at least one item.
+   * Removes the next batch from the group whose head item was pushed earliest. The batch holds up to `maxSize` items
+   * whose total weight is at most `maxBatchWeight`, but always at least one item.
    *
-   * @returns The batch, in push order; `[]` when the group (or the queue) is empty.
+   * @returns The batch, in push order; `[]` when the queue is empty.
    */
-  take(maxSize: number, ...key: [] | [BatchKey]): T[] {
-    let group: Group<T> | undefined;
-    if (this.single !== undefined) {
-      group = key.length === 0 || key[0] === undefined ? this.single : undefined;
-    } else {
-      const k = key.length === 0 ? this.oldestKey() : key[0];
-      group = this.groups.get(k);
-    }
+  take(maxSize: number): T[] {
+    return this.takeFromGroup(this.single ?? this.groups.get(this.oldestKey()), maxSize);
+  }
+
+  /**
+   * Removes the next batch from group `key` (`undefined` names the group whose key is `undefined`, the only group of
+   * an unkeyed queue), with the same bounds as {@link take}.
+   *
+   * @returns The batch, in push order; `[]` when that group is empty.
+   */
+  takeFrom(key: BatchKey, maxSize: number): T[] {
+    if (this.single !== undefined) return this.takeFromGroup(key === undefined ? this.single : undefined, maxSize);
+    return this.takeFromGroup(this.groups.get(key), maxSize);
+  }
+
+  private takeFromGroup(group: Group<T> | undefined, maxSize: number): T[] {
     if (group === undefined || group.count === 0) return [];
     let n = Math.min(maxSize >= 1 ? Math.floor(maxSize) : 1, group.count);
     let removedWeight = 0;

@@ -294,14 +294,14 @@ export class InferenceEngine {
 
   private dispatch(key: BatchKey): void {
     const model = this.slot.model!;
-    let envelopes = this.queue.take(this.batchSizeFor(key), key);
+    let envelopes = this.queue.takeFrom(key, this.batchSizeFor(key));
     let dropped: { seq: number; entry: Failed }[] | undefined;
     if (this.options.elementSignal !== undefined) {
       // Aborted elements leave here, before the model sees them; if a whole batch was aborted, take the next one.
       dropped = [];
       envelopes = this.withoutAborted(envelopes, dropped);
       while (envelopes.length === 0 && this.queue.group(key) !== undefined) {
-        envelopes = this.withoutAborted(this.queue.take(this.target, key), dropped);
+        envelopes = this.withoutAborted(this.queue.takeFrom(key, this.target), dropped);
       }
     }
     if (envelopes.length > 0) this.run(envelopes, model);

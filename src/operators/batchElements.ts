@@ -105,7 +105,7 @@ export function batchElements<T>(config?: BatchElementsConfig<T>): OperatorFunct
 
       /** Takes one batch from group `key`, emits it, and feeds the estimator with the time it took downstream. */
       const emitFrom = (key: BatchKey): void => {
-        const batch = queue.take(target, key);
+        const batch = queue.takeFrom(key, target);
         if (timeBound) {
           cancelTimer(key);
           // What is left forms a new partial batch, bounded from now.

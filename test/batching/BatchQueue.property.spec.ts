@@ -80,7 +80,7 @@ describe('BatchQueue (model-based)', () => {
               expect(queue.oldestKey()).toBe(keyed ? reference.items[0]?.key : undefined);
               expect(queue.take(o.maxSize)).toEqual(reference.take(o.maxSize, undefined, keyed));
             } else if (keyed) {
-              expect(queue.take(o.maxSize, o.key)).toEqual(reference.take(o.maxSize, o.key, keyed));
+              expect(queue.takeFrom(o.key, o.maxSize)).toEqual(reference.take(o.maxSize, o.key, keyed));
             }
           } else {
             expect(queue.clear()).toEqual(reference.items);

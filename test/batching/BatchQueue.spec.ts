@@ -37,8 +37,8 @@ describe('BatchQueue', () => {
     it('takes by key: undefined names the only group, any other key nothing', () => {
       const queue = new BatchQueue<number>();
       queue.push(1);
-      expect(queue.take(5, 'x')).toEqual([]);
-      expect(queue.take(5, undefined)).toEqual([1]);
+      expect(queue.takeFrom('x', 5)).toEqual([]);
+      expect(queue.takeFrom(undefined, 5)).toEqual([1]);
     });
 
     it('caps unweighted batches by maxBatchWeight (each item weighs 1)', () => {
@@ -158,7 +158,7 @@ describe('BatchQueue', () => {
       queue.push('aa');
       expect(queue.push('bbb')).toMatchObject({ key: 'b', count: 1, weight: 3 });
       expect(queue.push('aaaa')).toMatchObject({ key: 'a', count: 2, weight: 6 });
-      expect(queue.take(1, 'a')).toEqual(['aa']);
+      expect(queue.takeFrom('a', 1)).toEqual(['aa']);
       expect(queue.group('a')).toMatchObject({ count: 1, weight: 4 });
       expect(queue.clear()).toEqual(['bbb', 'aaaa']);
     });
@@ -171,8 +171,8 @@ describe('BatchQueue', () => {
       for (let i = 0; i < 12; i++) queue.push(i);
       expect(keyFn).toHaveBeenCalledTimes(12);
       expect(queue.group(1)).toMatchObject({ key: 1, count: 4, weight: 4 });
-      expect(queue.take(10, 1)).toEqual([1, 4, 7, 10]);
-      expect(queue.take(10, 1)).toEqual([]);
+      expect(queue.takeFrom(1, 10)).toEqual([1, 4, 7, 10]);
+      expect(queue.takeFrom(1, 10)).toEqual([]);
       expect(queue.group(1)).toBeUndefined();
       expect(queue.take(2)).toEqual([0, 3]);
       expect(queue.take(10)).toEqual([2, 5, 8, 11]);
@@ -190,7 +190,7 @@ describe('BatchQueue', () => {
       expect(queue.take(1)).toEqual(['a1']);
       expect(queue.peek('a')).toBe('a2');
       expect(queue.oldestKey()).toBe('b'); // b1 is now older than a2
-      expect(queue.take(5, 'c')).toEqual(['c1']);
+      expect(queue.takeFrom('c', 5)).toEqual(['c1']);
       expect(queue.take(5)).toEqual(['b1', 'b2']);
       expect(queue.oldestKey()).toBe('a');
       queue.push('b3');
@@ -205,9 +205,9 @@ describe('BatchQueue', () => {
       const keys = [undefined, null, 0, '0', 0n, false, 1n];
       const queue = new BatchQueue<number>({ batchKeyFn: (i) => keys[i % keys.length] });
       for (let i = 0; i < keys.length * 2; i++) queue.push(i);
-      expect(queue.take(5, undefined)).toEqual([0, 7]);
-      expect(queue.take(5, null)).toEqual([1, 8]);
-      expect(queue.take(5, 0n)).toEqual([4, 11]);
+      expect(queue.takeFrom(undefined, 5)).toEqual([0, 7]);
+      expect(queue.takeFrom(null, 5)).toEqual([1, 8]);
+      expect(queue.takeFrom(0n, 5)).toEqual([4, 11]);
       expect(queue.take(5)).toEqual([2, 9]);
       expect(queue.oldestKey()).toBe('0');
       expect(queue.group(1n)).toMatchObject({ count: 2 });
@@ -216,7 +216,7 @@ describe('BatchQueue', () => {
     it('clears everything in push order across groups', () => {
       const queue = new BatchQueue<number>({ batchKeyFn: (x) => x % 4 });
       for (let i = 0; i < 20; i++) queue.push(i);
-      queue.take(2, 3); // 3, 7
+      queue.takeFrom(3, 2); // 3, 7
       queue.take(1); // 0
       const state = queue.group(2)!;
       expect(queue.clear()).toEqual([1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
@@ -234,7 +234,7 @@ describe('BatchQueue', () => {
       let taken = 0;
       for (let i = 0; i < 100_000; i++) {
         queue.push(i);
-        if (i % 10 === 9) taken += queue.take(10, 'busy').length;
+        if (i % 10 === 9) taken += queue.takeFrom('busy', 10).length;
       }
       expect(taken).toBe(100_000);
       expect(queue.oldestKey()).toBe('stuck');
