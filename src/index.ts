@@ -18,7 +18,7 @@ export { RemoteModelHandler } from './handlers/remote/RemoteModelHandler.js';
 export { AdaptiveThrottler } from './handlers/remote/AdaptiveThrottler.js';
 export { isRetryableError } from './handlers/remote/retryPolicy.js';
 export { ModelHandler } from './models/ModelHandler.js';
-export { modelHandler } from './models/custom/modelHandler.js';
+export { modelHandler } from './models/custom/modelHandlerFactory.js';
 export { KeyedModelHandler } from './models/KeyedModelHandler.js';
 export { MaybeKeyedModelHandler, isKeyedElement } from './models/MaybeKeyedModelHandler.js';
 
@@ -82,7 +82,7 @@ export type {
   TfjsInputSpec,
 } from './handlers/tfjs/tfjsExamples.js';
 export type { TfjsOutput, TfjsInference, TfjsTensorInference } from './handlers/tfjs/tfjsOutputs.js';
-export type { ModelHandlerConfig } from './models/custom/modelHandler.js';
+export type { ModelHandlerConfig } from './models/custom/modelHandlerFactory.js';
 export type { KeyMhMapping, KeyedModelHandlerConfig } from './models/KeyedModelHandler.js';
 export type { KeyedModelManager, KeyedModelGroup } from './models/KeyedModelManager.js';
 export type { MaybeKeyedModelHandlerConfig } from './models/MaybeKeyedModelHandler.js';

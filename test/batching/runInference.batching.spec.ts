@@ -1,7 +1,7 @@
 import { firstValueFrom, from, ignoreElements, range, tap, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { BatchElementsConfig } from '../../src/batching/BatchElementsConfig';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { runInference } from '../../src/operators/runInference';
 
 // Batching seen through runInference: the handler's batchConfig() merged with the operator's `batch` (operator wins

@@ -3,7 +3,7 @@ import { BehaviorSubject, from, lastValueFrom, Subject, toArray } from 'rxjs';
 import type { ModelMetadata } from '../../src/core/types';
 import { exportToPrometheus } from '../../src/metrics/exportToPrometheus';
 import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { runInference } from '../../src/operators/runInference';
 
 /** Waits (by event-loop turns) until `condition` holds; fails after 5 s instead of hanging. */

@@ -1,7 +1,7 @@
 import { firstValueFrom, isObservable, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidExampleError } from '../../src/core/errors';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
 import { context, countingHandler, managerOf, newLog } from './helpers';
 

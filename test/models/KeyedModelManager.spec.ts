@@ -1,7 +1,7 @@
 import { firstValueFrom, Subject, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { ModelLoadError } from '../../src/core/errors';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
 import { KeyedModelManager } from '../../src/models/KeyedModelManager';
 import { outputsAsObservable } from '../../src/models/inferenceOutputs';

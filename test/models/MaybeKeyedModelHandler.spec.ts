@@ -1,5 +1,5 @@
 import { firstValueFrom, type Observable } from 'rxjs';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { isKeyedElement, MaybeKeyedModelHandler } from '../../src/models/MaybeKeyedModelHandler';
 import { context } from './helpers';
 

@@ -1,6 +1,6 @@
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import type { InferenceContext } from '../../src/core/types';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import type { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
 import { KeyedModelManager } from '../../src/models/KeyedModelManager';
 import type { ModelHandler } from '../../src/models/ModelHandler';

@@ -2,7 +2,7 @@ import { isLeft, isRight } from 'fp-ts/lib/Either';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidExampleError } from '../../src/core/errors';
 import type { KeyModelPathMapping } from '../../src/core/types';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
 import { MaybeKeyedModelHandler } from '../../src/models/MaybeKeyedModelHandler';
 import { runInference } from '../../src/operators/runInference';

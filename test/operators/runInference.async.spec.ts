@@ -4,7 +4,7 @@ import { type Either, isLeft } from 'fp-ts/lib/Either.js';
 import { BufferOverflowError, ModelLoadError } from '../../src/core/errors';
 import type { FailedRecord } from '../../src/core/types';
 import { SharedModelRegistry } from '../../src/engine/SharedModelRegistry';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { partitionFailures } from '../../src/operators/partitionFailures';
 import { runInference } from '../../src/operators/runInference';
 import { withExceptionHandling } from '../../src/operators/withExceptionHandling';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Subject } from 'rxjs';
 import type { ModelMetadata } from '../../src/core/types';
 import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { runInference } from '../../src/operators/runInference';
 import { watchFilePattern } from '../../src/operators/watchFilePattern';
 

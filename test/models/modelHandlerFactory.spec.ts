@@ -1,4 +1,4 @@
-import { modelHandler } from '../../src/models/custom/modelHandler';
+import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
 import { context } from './helpers';
 
 describe('modelHandler', () => {
