@@ -91,7 +91,7 @@ describe('rxjs-inference serve in process', () => {
         .data as Float32Array,
     );
     let after = before;
-    for (let i = 0; i < 100 && Math.abs(after[0] - expected[0]) > 1e-5; i++) {
+    for (let i = 0; i < 400 && Math.abs(after[0] - expected[0]) > 1e-5; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       after = await infer();
     }

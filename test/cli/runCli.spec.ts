@@ -281,7 +281,7 @@ describe('runCli (in-process)', () => {
     io.stdin.write(JSON.stringify(rows[0]) + '\n');
     await waitFor(() => jsonLines(stdout()).length === 1);
     const v2 = writeMlp(models, 'v2', 2);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1500)); // the watch's next polls and the load, with room for a loaded CI machine
     io.stdin.end(JSON.stringify(rows[1]) + '\n');
     expect(await running).toBe(0);
     const [first, second] = jsonLines<{ model: string; output: number[] }>(stdout());
@@ -316,7 +316,7 @@ describe('runCli inference failures', () => {
       // A refreshed model that takes 6 features instead of 8: the line is read with the first model's signature,
       // so the new model rejects it in the batch.
       writeFileSync(join(dir, 'v2.onnx'), mlp([6, 4], { name: 'v2' }).bytes);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1500)); // the watch's next polls and the load, with room for a loaded CI machine
       io.stdin.end([1, 2].map((i) => JSON.stringify({ id: `b${i}`, features: rows[i] })).join('\n'));
       expect(await running).toBe(1);
       expect(jsonLines(stdout())).toHaveLength(1);
