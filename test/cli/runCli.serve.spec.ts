@@ -7,11 +7,15 @@ import { defaultModelName } from '../../src/cli/serve';
 import { runCli } from '../../src/cli/runCli';
 import { memoryIO, writeMlp } from './cliFixtures';
 
+/** Servers still running: stopped after each test, also when an assertion failed before the test stopped it. */
+const servers: { readonly stop: AbortController; readonly exit: Promise<number> }[] = [];
+
 /** Runs `serve` in process until `stop` is aborted; resolves the base URL once it listens. */
 function serveInProcess(args: string[]) {
   const { io, stdout, stderr } = memoryIO();
   const stop = new AbortController();
   const exit = runCli(['serve', '--port', '0', ...args], { ...io, signal: stop.signal });
+  servers.push({ stop, exit });
   const base = new Promise<string>((resolve, reject) => {
     io.stdout.on('data', () => {
       const line = stdout().split('\n')[0];
@@ -30,6 +34,12 @@ describe('rxjs-inference serve in process', () => {
     dir = mkdtempSync(join(tmpdir(), 'cli-serve-inproc-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const { stop, exit } of servers.splice(0)) {
+      stop.abort();
+      await exit.catch(() => undefined);
+    }
+  });
 
   it('serves a TF.js layers model: metadata from its signature, outputs from its maths', async () => {
     const layers = await writeSmallLayersModel(tf, join(dir, 'small'));
