@@ -171,6 +171,8 @@ export class RemoteCall {
     const { counters, throttler, batchSize } = this.s;
     counters.successes++;
     throttler?.successfulRequest(sentAt);
+    // An answer came: an earlier attempt's error (and its HTTP status) no longer describes the call (#13 item 12).
+    this.lastError = undefined;
     if (!Array.isArray(value) || value.length !== batchSize) {
       const got = Array.isArray(value) ? `${value.length} outputs` : `a ${value === null ? 'null' : typeof value}`;
       const error = new TypeError(`Expected one output per input (${batchSize}), got ${got}.`);

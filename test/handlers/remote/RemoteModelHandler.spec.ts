@@ -382,6 +382,20 @@ describe('RemoteModelHandler (virtual time)', () => {
     expect(request).toHaveBeenCalledTimes(1);
   });
 
+  it("takes the error's status from the last answer, not from an earlier attempt (#13 item 12)", () => {
+    const seen: string[] = [];
+    scheduler.run(({ cold }) => {
+      handler({
+        request: (_b, { attempt }) => (attempt === 1 ? cold('-#', undefined, new HttpError(503)) : ['only one']),
+      })
+        .runInference(['a', 'b'], undefined, context(scheduler))
+        .pipe(catchError((e) => of(outcome(e))))
+        .subscribe((e) => seen.push(String(e)));
+    });
+    // The 503 was retried; the last answer was a malformed 2xx: no HTTP status to report.
+    expect(seen).toEqual(['RemoteInferenceError:bad-response:2:-:TypeError']);
+  });
+
   it('treats a synchronous throw, an empty Observable and a non-array value as final failures', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const run = (request: Config['request']) =>
