@@ -1,3 +1,4 @@
+import { allocateData } from '../handlers/onnx/onnxTensors.js';
 import { InferRequestError } from './InferRequestError.js';
 import type { RuntimeDtype } from './oipDatatypes.js';
 
@@ -32,37 +33,6 @@ const EXPECTED: Partial<Record<RuntimeDtype, string>> = {
   int64: 'an integer within ±2^53, or a decimal string (INT64)',
   uint64: 'a non-negative integer below 2^53, or a decimal string (UINT64)',
 };
-
-function allocate(dtype: RuntimeDtype, length: number): TensorData {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'float64':
-      return new Float64Array(length);
-    case 'int8':
-      return new Int8Array(length);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(length);
-    case 'int16':
-      return new Int16Array(length);
-    case 'uint16':
-      return new Uint16Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    case 'uint32':
-      return new Uint32Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'uint64':
-      return new BigUint64Array(length);
-    case 'string':
-      return new Array<string>(length);
-    default:
-      // FP16 has no JSON representation the protocol settles on (its spec says so): refused before we get here.
-      throw new Error(`No tensor data for ${dtype}.`);
-  }
-}
 
 /** Converts one JSON value to the element type, or `undefined` when it does not fit. */
 function convert(value: unknown, dtype: RuntimeDtype): number | bigint | string | undefined {
@@ -120,7 +90,9 @@ export function decodeTensorData(
     throw new InferRequestError(`\`${field}.data\`: expected an array of values, got ${show(data)}.`, 400);
   }
   const size = sizeOf(shape);
-  const out = allocate(dtype, size);
+  // FP16 has no JSON representation the protocol settles on (its spec says so): refused before we get here.
+  if (dtype === 'float16') throw new Error('No tensor data for float16.');
+  const out: TensorData = allocateData(dtype, size);
   const sink = out as unknown as unknown[];
   const flat = data.length === 0 || !Array.isArray(data[0]);
   const bad = (value: unknown, where: string): never => {
