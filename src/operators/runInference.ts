@@ -10,7 +10,7 @@ import {
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import { mergeBatchConfig, resolveBatchConfig } from '../batching/resolveBatchConfig.js';
-import type { ModelLoadError } from '../core/errors.js';
+import { describeValue, type ModelLoadError } from '../core/errors.js';
 import type { FailedRecord, InferenceArgs, ModelUpdate } from '../core/types.js';
 import {
   checkBoolean,
@@ -169,7 +169,7 @@ export function prepare(
   if (!(handler instanceof ModelHandler)) {
     throw new TypeError(
       'Expected `handler` to be a ModelHandler (a subclass, or built with modelHandler({...})), got ' +
-        `${handler === null ? 'null' : typeof handler}.`,
+        `${describeValue(handler)}.`,
     );
   }
   checkObject('config', config);
@@ -191,7 +191,9 @@ export function prepare(
     tracer,
   } = config ?? {};
   if (tracer !== undefined && (tracer === null || typeof (tracer as TracerLike).startSpan !== 'function')) {
-    throw new TypeError('Expected `tracer` to be an OpenTelemetry Tracer (with startSpan()).');
+    throw new TypeError(
+      `Expected \`tracer\` to be an OpenTelemetry Tracer (with startSpan()), got ${describeValue(tracer)}.`,
+    );
   }
   checkBoolean('ordered', ordered);
   checkNumber('concurrent', concurrent, { min: 1, integer: true });
@@ -203,13 +205,15 @@ export function prepare(
   checkFunction('onModelLoad', onModelLoad);
   checkObject('inferenceArgs', inferenceArgs);
   if (modelIdentifier !== undefined && typeof modelIdentifier !== 'string') {
-    throw new TypeError(`Expected \`modelIdentifier\` to be a string, got ${typeof modelIdentifier}.`);
+    throw new TypeError(`Expected \`modelIdentifier\` to be a string, got ${describeValue(modelIdentifier)}.`);
   }
   if (modelMetadata !== undefined && (modelMetadata === null || typeof modelMetadata !== 'object')) {
-    throw new TypeError('Expected `modelMetadata` to be an Observable (e.g. a BehaviorSubject<ModelMetadata>).');
+    throw new TypeError(
+      `Expected \`modelMetadata\` to be an Observable (e.g. a BehaviorSubject<ModelMetadata>), got ${describeValue(modelMetadata)}.`,
+    );
   }
   if (metrics !== false && (metrics === null || typeof metrics !== 'object' || typeof metrics.counter !== 'function')) {
-    throw new TypeError('Expected `metrics` to be a MetricsRegistry or false.');
+    throw new TypeError(`Expected \`metrics\` to be a MetricsRegistry or false, got ${describeValue(metrics)}.`);
   }
   handler.validateInferenceArgs(inferenceArgs);
   const resolvedBatch = resolveBatchConfig(

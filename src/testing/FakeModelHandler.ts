@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import type { InferenceContext, PredictionResult } from '../core/types.js';
+import { describeValue } from '../core/errors.js';
 import {
   checkBoolean,
   checkFunction,
@@ -90,7 +91,8 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
     checkObject('config', config);
     checkKnownKeys('the FakeModelHandler config', config, FAKE_CONFIG_KEYS);
     checkFunction('run', config.run);
-    if (typeof config.run !== 'function') throw new TypeError('Expected `run` to be a function, got undefined.');
+    if (typeof config.run !== 'function')
+      throw new TypeError(`Expected \`run\` to be a function, got ${describeValue(config.run)}.`);
     if (typeof config.latencyMs !== 'function') checkNumber('latencyMs', config.latencyMs, { min: 0 });
     if (typeof config.loadLatencyMs !== 'function') checkNumber('loadLatencyMs', config.loadLatencyMs, { min: 0 });
     checkScheduler('scheduler', config.scheduler);
@@ -113,7 +115,8 @@ export class FakeModelHandler<In, Out> extends ModelHandler<In, Out, FakeModel> 
   static predicting<In, I>(config: FakeModelHandlerConfig<In, I>): FakeModelHandler<In, PredictionResult<In, I>> {
     checkObject('config', config);
     checkFunction('run', config.run);
-    if (config.run === undefined) throw new TypeError('Expected `run` to be a function, got undefined.');
+    if (config.run === undefined)
+      throw new TypeError(`Expected \`run\` to be a function, got ${describeValue(config.run)}.`);
     const { run } = config;
     return new FakeModelHandler<In, PredictionResult<In, I>>({
       ...config,

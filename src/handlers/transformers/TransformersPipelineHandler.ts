@@ -93,7 +93,11 @@ export class TransformersPipelineHandler extends ModelHandler<
     checkObject('config', config);
     const { task, model, pipelineOptions = { dtype: 'fp32' } } = config ?? {};
     checkOneOf('task', task, ['feature-extraction', 'text-classification']);
-    if (task === undefined) throw new TypeError("Expected `task` to be 'feature-extraction' or 'text-classification'.");
+    if (task === undefined) {
+      throw new TypeError(
+        `Expected \`task\` to be 'feature-extraction' or 'text-classification', got ${describeValue(task)}.`,
+      );
+    }
     if (typeof model !== 'string' || model === '') {
       throw new TypeError(`Expected \`model\` to be the path of a local model folder, got ${describeValue(model)}.`);
     }
