@@ -102,6 +102,8 @@ function position(flat: number, dims: readonly number[]): string {
 function convert(value: unknown, dtype: CliDType): number | bigint | string | undefined {
   switch (dtype) {
     case 'float32':
+      // A finite JSON number beyond float32's range would become ±Infinity: rejected like NaN and Infinity.
+      return typeof value === 'number' && Number.isFinite(Math.fround(value)) ? value : undefined;
     case 'float64':
       return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
     case 'bool':
@@ -125,7 +127,7 @@ function convert(value: unknown, dtype: CliDType): number | bigint | string | un
 }
 
 const EXPECTED: Record<string, string> = {
-  float32: 'a finite number',
+  float32: 'a finite number within the float32 range (±3.4e38)',
   float64: 'a finite number',
   bool: 'true, false, 0 or 1',
   string: 'a string',
@@ -242,6 +244,8 @@ function flatFloats(value: unknown, dtype: CliDType): Float32Array | Float64Arra
     // `v - v === 0` holds for finite numbers only (NaN and ±Infinity give NaN).
     if (typeof v !== 'number' || v - v !== 0) return undefined;
     data[i] = v;
+    // Beyond float32's range the stored value is ±Infinity: the general path names it.
+    if (data[i] - data[i] !== 0) return undefined;
   }
   return data;
 }

@@ -121,7 +121,7 @@ describe('rxjs-inference (the built binary)', () => {
       expect.objectContaining({
         line: 401,
         id: 'n',
-        reason: 'input `input`: value[3] is "four", expected a finite number.',
+        reason: 'input `input`: value[3] is "four", expected a finite number within the float32 range (±3.4e38).',
       }),
     ]);
     // Standard error is not a terminal here: plain progress lines and summary, no control characters.

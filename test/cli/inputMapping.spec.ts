@@ -58,6 +58,19 @@ describe('jsonToTensor', () => {
     expect(() => jsonToTensor([1, 2, 'x', 4, 5, 6, 7, 8], vector8)).toThrow(
       'value[2] is "x", expected a finite number',
     );
+    // Beyond float32's range a JSON number would become Infinity (and the model's output null): rejected, named.
+    expect(() => jsonToTensor([1, 2, 3, 4, 5, 6, 7, -1e39], vector8)).toThrow(
+      /value\[7\] is -1e\+39, expected a finite number within the float32 range/,
+    );
+    expect(() =>
+      jsonToTensor(
+        [
+          [1, 2, 3, 4],
+          [5, 6, 7, 1e39],
+        ],
+        vector8,
+      ),
+    ).toThrow(/value\[1\]\[3\] is 1e\+39/);
     expect(() =>
       jsonToTensor(
         [

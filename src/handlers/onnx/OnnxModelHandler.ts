@@ -3,8 +3,9 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { describeValue, messageOf, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkBoolean, checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../core/validate.js';
+import { checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
+import { resolveAllowNonFinite } from '../../core/nonFinite.js';
 import { onnxBatchKey } from './onnxBatchKey.js';
 import { ONNX_DEVICES, type OnnxDevice, type OnnxExecutionDevice } from './onnxDevice.js';
 import {
@@ -60,7 +61,12 @@ export interface OnnxModelHandlerConfig {
   readonly inferenceFn?: OnnxInferenceFn;
   /** Passed to every `session.run`. @default undefined */
   readonly runOptions?: InferenceSession.RunOptions;
-  /** Reject NaN in float inputs with an `InvalidExampleError` (onnxruntime itself accepts NaN). @default false */
+  /**
+   * Accept NaN and ±Infinity in float inputs (onnxruntime itself accepts them). By default they are rejected with an
+   * `InvalidExampleError` naming the element and the input. @default false
+   */
+  readonly allowNonFinite?: boolean;
+  /** @deprecated Use `allowNonFinite` (`rejectNaN: false` is `allowNonFinite: true`). Ignored when that is given. */
   readonly rejectNaN?: boolean;
   /** Receives warnings (the `'gpu'` fallback). @default console.warn */
   readonly onWarning?: (message: string) => void;
@@ -93,8 +99,8 @@ export interface OnnxModelHandlerConfig {
  *   of exactly that size: a bigger batch is split, the last run zero-padded, padding results dropped.
  * - Elements are checked against the model's declared inputs (`session.inputMetadata`) before the run: a wrong
  *   dtype, rank or fixed dim, a missing or unknown input name fails the batch with an `InvalidExampleError` naming
- *   the element's position, the input, what was expected and what was given. NaN is accepted (as onnxruntime
- *   does) unless `rejectNaN` is set.
+ *   the element's position, the input, what was expected and what was given. NaN and ±Infinity in float inputs
+ *   are rejected unless `allowNonFinite` is set.
  * - `batchConfig().batchKeyFn` keys by every input's dtype and dims, so different shapes go to different batches.
  * - `onnxruntime-node` is imported on the first `loadModel`, never when this library is imported; a missing install
  *   gives `MissingRuntimeError('onnxruntime-node')`. A missing file, corrupt bytes or a model without inputs give a
@@ -120,7 +126,9 @@ export class OnnxModelHandler<
   E extends OnnxExample = OnnxExample,
   I extends OnnxInference = OnnxInference,
 > extends ModelHandler<E, PredictionResult<E, I>, OnnxModel> {
-  private readonly config: Required<Omit<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>> &
+  private readonly config: Required<
+    Omit<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn' | 'rejectNaN'>
+  > &
     Pick<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>;
   /** The device `'gpu'` settled on at the first load: later loads (refreshes) go straight to it, without warning. */
   private resolvedDevice: OnnxExecutionDevice | undefined;
@@ -129,7 +137,15 @@ export class OnnxModelHandler<
     super();
     checkObject('config', config);
     checkKnownKeys('the OnnxModelHandler config', config, ONNX_CONFIG_KEYS);
-    const { modelUri, device = 'cpu', sessionOptions = {}, outputNames, runOptions, rejectNaN = false } = config ?? {};
+    const {
+      modelUri,
+      device = 'cpu',
+      sessionOptions = {},
+      outputNames,
+      runOptions,
+      rejectNaN,
+      allowNonFinite,
+    } = config ?? {};
     const { onWarning = (message: string) => console.warn(message), batch = {}, inferenceFn } = config ?? {};
     if (!(typeof modelUri === 'string' && modelUri !== '') && !(modelUri instanceof Uint8Array)) {
       throw new TypeError(
@@ -139,7 +155,6 @@ export class OnnxModelHandler<
     checkOneOf('device', device, ONNX_DEVICES);
     checkObject('sessionOptions', sessionOptions);
     checkObject('runOptions', runOptions);
-    checkBoolean('rejectNaN', rejectNaN);
     checkFunction('onWarning', onWarning);
     checkObject('batch', batch);
     checkFunction('inferenceFn', inferenceFn);
@@ -160,7 +175,7 @@ export class OnnxModelHandler<
       sessionOptions,
       outputNames,
       runOptions,
-      rejectNaN,
+      allowNonFinite: resolveAllowNonFinite(allowNonFinite, 'rejectNaN', rejectNaN),
       onWarning,
       batch,
       inferenceFn,
@@ -251,7 +266,7 @@ export class OnnxModelHandler<
    */
   runInference(batch: readonly E[], model: OnnxModel, context: InferenceContext): Promise<PredictionResult<E, I>[]> {
     const { session, outputNames, ort, device } = model;
-    const { runOptions, inferenceFn, rejectNaN } = this.config;
+    const { runOptions, inferenceFn, allowNonFinite } = this.config;
     // On WebGPU each run (or the whole inferenceFn call, a generation loop of runs) holds the process-wide lock.
     const locked = <T>(fn: () => Promise<T>): Promise<T> => (device === 'webgpu' ? withWebGpuLock(fn) : fn());
     const toFeeds = (packed: Record<string, PackedTensor>): Record<string, Tensor> => {
@@ -265,13 +280,13 @@ export class OnnxModelHandler<
     if (inferenceFn === undefined) {
       const run = (feeds: Record<string, Tensor>) =>
         runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames);
-      return runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+      return runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         run: device === 'webgpu' ? (packed) => locked(() => run(toFeeds(packed))) : (packed) => run(toFeeds(packed)),
         isRunFailure: () => true,
       });
     }
     return streamingPromise((emit) =>
-      runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+      runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         run: async (packed, start) =>
           (await locked(async () =>
             inferenceFn(session, toFeeds(packed), {
@@ -304,6 +319,7 @@ export const ONNX_CONFIG_KEYS = {
   outputNames: true,
   inferenceFn: true,
   runOptions: true,
+  allowNonFinite: true,
   rejectNaN: true,
   onWarning: true,
   batch: true,

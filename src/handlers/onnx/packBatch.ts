@@ -1,4 +1,5 @@
 import { describeValue, InvalidExampleError } from '../../core/errors.js';
+import { firstNonFinite, nonFiniteMessage } from '../../core/nonFinite.js';
 import type { OnnxInputInfo } from './onnxSession.js';
 import {
   ARRAY_TAG,
@@ -247,22 +248,21 @@ export function readBatch(batch: readonly unknown[], inputs: readonly OnnxInputI
   return { types, dims, data };
 }
 
-/** Rejects NaN in float inputs (`rejectNaN`), naming the element, the input and the index. */
-export function checkNoNaN(batch: CheckedBatch, inputs: readonly OnnxInputInfo[]): void {
+/** Rejects NaN and ±Infinity in float inputs (unless `allowNonFinite`), naming the element, the input and the index. */
+export function checkFinite(batch: CheckedBatch, inputs: readonly OnnxInputInfo[]): void {
   const n = batch.data[0].length;
-  for (let p = 0; p < n; p++) {
-    for (let k = 0; k < inputs.length; k++) {
-      const type = batch.types[k];
-      if (type !== 'float32' && type !== 'float64') continue;
+  for (let k = 0; k < inputs.length; k++) {
+    const type = batch.types[k];
+    if (type !== 'float32' && type !== 'float64') continue;
+    for (let p = 0; p < n; p++) {
       const values = batch.data[k][p] as Float32Array | Float64Array;
-      for (let at = 0; at < values.length; at++) {
-        if (values[at] !== values[at]) {
-          throw new InvalidExampleError(
-            `${where(p, inputs[k].name)}: NaN at index ${at} (rejectNaN).`,
-            p,
-            inputs[k].name,
-          );
-        }
+      const at = firstNonFinite(values);
+      if (at >= 0) {
+        throw new InvalidExampleError(
+          `${where(p, inputs[k].name)}: ${nonFiniteMessage(values[at], at)}`,
+          p,
+          inputs[k].name,
+        );
       }
     }
   }

@@ -1,6 +1,6 @@
 import { InferenceError, messageOf } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkNoNaN, packRun, readBatch, type PackedTensor } from './packBatch.js';
+import { checkFinite, packRun, readBatch, type PackedTensor } from './packBatch.js';
 import type { OnnxModelInfo } from './onnxSession.js';
 import type { OnnxTensor } from './onnxTensors.js';
 import { splitRun, type RunOutput } from './splitOutputs.js';
@@ -26,13 +26,13 @@ export async function runOnnxBatch<E, I>(
   batch: readonly E[],
   model: OnnxModelInfo,
   context: InferenceContext,
-  rejectNaN: boolean,
+  allowNonFinite: boolean,
   runner: OnnxRunner,
 ): Promise<PredictionResult<E, I>[]> {
   if (batch.length === 0) return [];
   const { inputs, outputNames } = model;
   const checked = readBatch(batch, inputs);
-  if (rejectNaN) checkNoNaN(checked, inputs);
+  if (!allowNonFinite) checkFinite(checked, inputs);
   const n = batch.length;
   const runSize = model.fixedBatchSize ?? n;
   const shares: OnnxTensor[][] = outputNames.map(() => []);

@@ -1,16 +1,10 @@
 import type { io } from '@tensorflow/tfjs';
+import { resolveAllowNonFinite } from '../../core/nonFinite.js';
 import { Observable } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { InferenceError, describeValue } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import {
-  checkBoolean,
-  checkFunction,
-  checkKnownKeys,
-  checkNumber,
-  checkObject,
-  checkOneOf,
-} from '../../core/validate.js';
+import { checkFunction, checkKnownKeys, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { withWebGpuLock } from '../onnx/webgpuLock.js';
 import { type TfjsModel, type TfjsModelType, loadTfjsModel } from './TfjsModel.js';
@@ -67,7 +61,12 @@ export interface TfjsModelHandlerConfig<O extends TfjsOutputMode = TfjsOutputMod
    * @default 'arrays'
    */
   readonly outputs?: O;
-  /** Reject NaN and ±Infinity in float inputs given as arrays (tensors are not downloaded to check). @default true */
+  /**
+   * Accept NaN and ±Infinity in float inputs. By default they are rejected with an `InvalidExampleError` naming the
+   * element and the input (inputs given as tensors are not downloaded to check). @default false
+   */
+  readonly allowNonFinite?: boolean;
+  /** @deprecated Use `allowNonFinite` (`checkFinite: false` is `allowNonFinite: true`). Ignored when that is given. */
   readonly checkFinite?: boolean;
   /** Smallest batch size (Beam's `min_batch_size`). @default undefined (the operator's default) */
   readonly minBatchSize?: number;
@@ -114,7 +113,7 @@ function checkConfig(config: TfjsModelHandlerConfig): void {
   }
   checkOneOf('backend', config.backend, ['tensorflow', 'wasm', 'cpu', 'webgpu']);
   checkOneOf('outputs', config.outputs, ['arrays', 'tensors']);
-  checkBoolean('checkFinite', config.checkFinite);
+  resolveAllowNonFinite(config.allowNonFinite, 'checkFinite', config.checkFinite);
   checkNumber('minBatchSize', config.minBatchSize, { min: 1, integer: true });
   checkNumber('maxBatchSize', config.maxBatchSize, { min: 1, integer: true });
   checkNumber('maxBatchDurationMs', config.maxBatchDurationMs, { min: 0, exclusiveMin: true });
@@ -255,7 +254,7 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     const packed = packBatch(
       batch,
       model.inputs,
-      this.config.checkFinite ?? true,
+      !resolveAllowNonFinite(this.config.allowNonFinite, 'checkFinite', this.config.checkFinite),
       (t) => t.dataSync() as TfjsTypedArray,
     );
     const run = async () => {
@@ -308,6 +307,7 @@ const TFJS_CONFIG_KEYS = {
   modelType: true,
   backend: true,
   outputs: true,
+  allowNonFinite: true,
   checkFinite: true,
   minBatchSize: true,
   maxBatchSize: true,

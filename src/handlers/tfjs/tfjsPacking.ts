@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs';
+import { firstNonFinite, nonFiniteMessage } from '../../core/nonFinite.js';
 import { InvalidExampleError, describeValue } from '../../core/errors.js';
 import {
   type DescribedInput,
@@ -47,7 +48,11 @@ function allocate(dtype: TfjsNumericDType, length: number): TfjsTypedArray {
 function badNumber(v: unknown, dtype: TfjsNumericDType, checkFinite: boolean): string | undefined {
   if (typeof v === 'boolean' && dtype === 'bool') return undefined;
   if (typeof v !== 'number') return `expected a number, got ${describeValue(v)}`;
-  if (dtype === 'float32') return checkFinite && v - v !== 0 ? `expected a finite number, got \`${v}\`` : undefined;
+  if (dtype === 'float32') {
+    return checkFinite && v - v !== 0
+      ? `expected a finite number, got \`${String(v)}\` (set \`allowNonFinite: true\` to accept NaN and Infinity)`
+      : undefined;
+  }
   if (dtype === 'int32') {
     return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? undefined : `expected an int32, got \`${v}\``;
   }
@@ -109,10 +114,8 @@ function fillNested(
 }
 
 function checkFiniteTyped(data: TfjsTypedArray, position: number, field: string): void {
-  for (let j = 0; j < data.length; j++) {
-    const v = data[j] as number;
-    if (v - v !== 0) fail(position, field, `value ${j}: expected a finite number, got \`${v}\`.`);
-  }
+  const j = firstNonFinite(data as ArrayLike<number>);
+  if (j >= 0) fail(position, field, nonFiniteMessage(data[j] as number, j));
 }
 
 function packOne(

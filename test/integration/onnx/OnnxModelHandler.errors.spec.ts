@@ -110,16 +110,25 @@ describe('OnnxModelHandler: bad examples fail with InvalidExampleError naming el
     expect(error.message).toMatch(/expected dims \[3\] \(the model's input shape \[4, 3\]/);
   });
 
-  it('NaN passes by default (as in onnxruntime) and fails with rejectNaN', async () => {
+  it('NaN and ±Infinity fail by default, naming the element, the input and the index; allowNonFinite accepts them', async () => {
     const nan = Float32Array.from({ length: 8 }, (_, i) => (i === 5 ? NaN : 0.5));
-    const handler = new OnnxModelHandler({ modelUri: small.bytes });
-    const model = await handler.loadModel();
-    const [result] = await handler.runInference([nan], model, context());
-    expect(Number.isNaN((result.inference as { data: Float32Array }).data[0])).toBe(true);
-    await handler.releaseModel(model);
-    const error = await failure(small.bytes, [good(), nan], { rejectNaN: true });
+    const inf = Float32Array.from({ length: 8 }, (_, i) => (i === 2 ? -Infinity : 0.5));
+    const error = await failure(small.bytes, [good(), nan]);
     expect(error).toMatchObject({ name: 'InvalidExampleError', position: 1, field: 'input' });
-    expect(error.message).toBe('Element 1 of the batch, input `input`: NaN at index 5 (rejectNaN).');
+    expect(error.message).toBe(
+      'Element 1 of the batch, input `input`: expected a finite number, got `NaN` at index 5 (set `allowNonFinite: true` to accept NaN and Infinity).',
+    );
+    const infError = await failure(small.bytes, [inf]);
+    expect(infError.message).toMatch(/input `input`: expected a finite number, got `-Infinity` at index 2/);
+    // The deprecated `rejectNaN: true` is the default; `rejectNaN: false` and `allowNonFinite: true` accept.
+    expect((await failure(small.bytes, [nan], { rejectNaN: true })).message).toMatch(/got `NaN` at index 5/);
+    for (const config of [{ allowNonFinite: true }, { rejectNaN: false }, { allowNonFinite: true, rejectNaN: true }]) {
+      const handler = new OnnxModelHandler({ modelUri: small.bytes, ...config });
+      const model = await handler.loadModel();
+      const [result] = await handler.runInference([nan], model, context());
+      expect(Number.isNaN((result.inference as { data: Float32Array }).data[0])).toBe(true);
+      await handler.releaseModel(model);
+    }
   });
 
   it('a runtime failure (embedding id out of range) is an InferenceError with the cause', async () => {
@@ -155,6 +164,7 @@ describe('OnnxModelHandler: config validation', () => {
       /Expected `device` to be one of 'cpu', 'gpu', 'webgpu', 'cuda', got `tpu` \(string\)/,
     ],
     [{ modelUri: 'm.onnx', rejectNaN: 'yes' }, /rejectNaN/],
+    [{ modelUri: 'm.onnx', allowNonFinite: 1 }, /allowNonFinite/],
     [{ modelUri: 'm.onnx', onWarning: 'console' }, /onWarning/],
     [
       { modelUri: 'm.onnx', outputNames: [] },

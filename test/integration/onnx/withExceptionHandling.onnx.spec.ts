@@ -14,7 +14,7 @@ type Out = Either<FailedRecord<unknown>, PredictionResult<OnnxExample, OnnxInfer
 describe('withExceptionHandling(runInference(OnnxModelHandler)): bad elements go to the dead letters', () => {
   const fixture = mlp([8, 16, 4]);
 
-  it('wrong dims, wrong dtype, a missing input, NaN (rejectNaN) and a non-tensor: one Left each, the rest Right', async () => {
+  it('wrong dims, wrong dtype, a missing input, NaN (rejected by default) and a non-tensor: one Left each, the rest Right', async () => {
     const good = fixture.sample(20, 12);
     const bad: Record<number, { example: unknown; message: RegExp }> = {
       3: { example: { input: { data: new Float32Array(7), dims: [7] } }, message: /expected dims \[8\].*got \[7\]/ },
@@ -25,7 +25,7 @@ describe('withExceptionHandling(runInference(OnnxModelHandler)): bad elements go
       11: { example: { inptu: good[0].input }, message: /has an input `inptu` that the model does not have/ },
       12: {
         example: { input: { data: Float32Array.from({ length: 8 }, () => NaN), dims: [8] } },
-        message: /NaN at index 0 \(rejectNaN\)/,
+        message: /got `NaN` at index 0/,
       },
       16: { example: 'not a tensor', message: /is not an ONNX example/ },
     };
@@ -33,7 +33,7 @@ describe('withExceptionHandling(runInference(OnnxModelHandler)): bad elements go
     for (let i = 0, g = 0; elements.length < good.length + Object.keys(bad).length; i++) {
       elements.push(i in bad ? bad[i].example : good[g++]);
     }
-    const handler = new OnnxModelHandler({ modelUri: fixture.bytes, rejectNaN: true });
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
     const out: Out[] = await lastValueFrom(
       from(elements as OnnxExample[]).pipe(
         withExceptionHandling(runInference(handler, { batch: { minBatchSize: 7, maxBatchSize: 7 } })),

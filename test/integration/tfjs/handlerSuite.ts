@@ -263,6 +263,34 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
       });
     });
 
+    it('accepts NaN and ±Infinity with allowNonFinite (or the deprecated checkFinite: false), rejects them by default', async () => {
+      const nan = [1, NaN, 3, Infinity];
+      const typed = { data: Float32Array.of(1, 2, -Infinity, NaN), shape: [4] };
+      for (const config of [{ allowNonFinite: true }, { checkFinite: false }]) {
+        const handler = new TfjsModelHandler({
+          modelUri: fx.small.modelJson,
+          modelType: 'layers',
+          backend,
+          logger: recordingLogger(),
+          ...config,
+        });
+        await withModel(handler, async (model) => {
+          const results = await runBatch(handler, model, [nan, typed]);
+          expect(results).toHaveLength(2);
+        });
+      }
+      const strict = new TfjsModelHandler({
+        modelUri: fx.small.modelJson,
+        modelType: 'layers',
+        backend,
+        logger: recordingLogger(),
+        checkFinite: true,
+      });
+      await withModel(strict, async (model) => {
+        await expect(runBatch(strict, model, [typed])).rejects.toThrow(/got `-Infinity` at index 2/);
+      });
+    });
+
     it('rejects bad elements with InvalidExampleError naming position, input and expectation, leaking nothing', async () => {
       const handler = handlerFor(fx.small.modelJson);
       await withModel(handler, async (model) => {
@@ -278,7 +306,11 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
             /value at \[1\]: expected a finite number, got `NaN`/,
             1,
           ],
-          [[{ data: Float32Array.of(1, 2, Infinity, 4), shape: [4] }], /value 2: expected a finite number/, 0],
+          [
+            [{ data: Float32Array.of(1, 2, Infinity, 4), shape: [4] }],
+            /expected a finite number, got `Infinity` at index 2/,
+            0,
+          ],
           [
             [
               [1, 2, 3, 4],

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { resolveAllowNonFinite } from '../../../core/nonFinite.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -174,11 +175,12 @@ export class OnnxWorkerModelHandler<
     context: InferenceContext,
   ): Promise<PredictionResult<E, I>[]> {
     const { pool, outputNames } = model;
-    const { runOptions, rejectNaN = false, inferenceFn } = this.config;
+    const { runOptions, inferenceFn } = this.config;
+    const allowNonFinite = resolveAllowNonFinite(this.config.allowNonFinite, 'rejectNaN', this.config.rejectNaN);
     // A worker that died or an aborted batch is not onnxruntime failing on the data: kept as it is.
     const isRunFailure = (error: unknown) => error instanceof WorkerRunError;
     if (inferenceFn === undefined) {
-      return runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+      return runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied, and
         // the outputs come back the same way and are split as they are.
         run: (feeds) => pool.run(feeds, outputNames, runOptions, context.signal),
@@ -188,7 +190,7 @@ export class OnnxWorkerModelHandler<
     const { inferenceArgs, modelId, signal } = context;
     // The returned Promise is also an Observable of the partial outputs the worker's function posts back.
     return streamingPromise((emit) =>
-      runOnnxBatch<E, I>(batch, model, context, rejectNaN, {
+      runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         run: (feeds, start) =>
           pool.run(feeds, outputNames, runOptions, signal, {
             inferenceArgs,
