@@ -1,4 +1,4 @@
-import { asapScheduler, Observable, Subscription } from 'rxjs';
+import { asapScheduler, Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Observer, OperatorFunction } from 'rxjs';
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 import { BatchQueue } from '../batching/BatchQueue.js';
@@ -165,16 +165,16 @@ export function batchElements<T>(config?: BatchElementsConfig<T>): OperatorFunct
         },
       };
 
-      // The source gets a Subscription that is also an Observer: rxjs then uses it as the subscriber itself (instead
-      // of wrapping it), so it is closed, and a synchronous infinite source stops, as soon as downstream unsubscribes.
-      const inner = Object.assign(new Subscription(), observer);
-      subscriber.add(inner);
-      source.subscribe(inner);
-
-      return () => {
+      // Public rxjs only. The finalizer is registered before the source is subscribed (a synchronous source may end
+      // the subscription before `subscribe` returns); it fires `stop`, so `takeUntil` closes the source's own
+      // subscriber at once and a synchronous infinite source stops before producing another element.
+      const stop = new Subject<void>();
+      subscriber.add(() => {
         done = true;
         cancelAll();
         queue.clear();
-      };
+        stop.next();
+      });
+      source.pipe(takeUntil(stop)).subscribe(observer);
     });
 }
