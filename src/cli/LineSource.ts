@@ -1,11 +1,12 @@
-import { createInterface, type Interface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { LineLengthLimiter, readCutLine } from './LineLengthLimiter.js';
 import type { LineRecord } from './recordParser.js';
 
 /**
- * The input as an Observable of lines, read with `node:readline` as the stream delivers chunks: the input is never
+ * The input as an Observable of lines, split at LF (CRLF too; a lone CR is not a break, as for `wc -l`; a leading
+ * UTF-8 byte order mark is skipped) as the stream delivers chunks: the input is never
  * loaded whole. `pause()`/`resume()` stop and restart the underlying stream (lines of the chunk being split may still
  * arrive after `pause()`: at most one chunk's worth). Blank lines are counted and skipped. With `maxLineBytes`, a
  * longer line is cut as it streams by ({@link LineLengthLimiter}) and comes out with `tooLong` set to its size: one
@@ -18,7 +19,7 @@ export class LineSource {
   linesRead = 0;
   /** Blank (whitespace-only) lines skipped. */
   blankLines = 0;
-  private rl: Interface | undefined;
+  private stream: Readable | undefined;
   private paused = false;
 
   constructor(
@@ -29,15 +30,12 @@ export class LineSource {
   /** The non-blank lines, numbered from 1 as in the file; completes at end of input; errors if the stream does. */
   readonly lines$ = new Observable<LineRecord>((subscriber) => {
     const limiter = this.maxLineBytes === undefined ? undefined : new LineLengthLimiter(this.maxLineBytes);
-    const lines = limiter === undefined ? this.input : this.input.pipe(limiter);
-    const rl = createInterface({ input: lines, crlfDelay: Infinity });
-    this.rl = rl;
-    if (this.paused) rl.pause();
-    const onError = (error: Error): void => subscriber.error(error);
-    this.input.on('error', onError);
-    // readline re-emits the input's errors on the interface (Node ≥ 16): without a listener there, they would throw.
-    rl.on('error', onError);
-    rl.on('line', (raw) => {
+    const lines: Readable = limiter === undefined ? this.input : this.input.pipe(limiter);
+    this.stream = lines;
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    let atStart = true;
+    const emit = (raw: string): void => {
       const line = ++this.linesRead;
       // A line that starts with a visible ASCII character is not blank: no trimmed copy of every line.
       if ((raw.length === 0 || raw.charCodeAt(0) <= 32 || raw.charCodeAt(0) >= 127) && raw.trim() === '') {
@@ -50,18 +48,45 @@ export class LineSource {
       }
       const { text, tooLong } = readCutLine(raw);
       subscriber.next(tooLong === undefined ? { line, text } : { line, text, tooLong });
-    });
-    rl.on('close', () => subscriber.complete());
+    };
+    // Lines end at LF (a CR before it is dropped): a lone CR is not a line break, as for `wc -l`.
+    const onData = (chunk: Buffer | string): void => {
+      let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      if (atStart && text.length > 0) {
+        atStart = false;
+        // A UTF-8 byte order mark at the start of the input is not part of the first record.
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      let from = 0;
+      for (let at = text.indexOf('\n'); at !== -1 && !subscriber.closed; at = text.indexOf('\n', from)) {
+        emit(text.slice(from, at > from && text.charCodeAt(at - 1) === 13 ? at - 1 : at));
+        from = at + 1;
+      }
+      rest = from === 0 ? text : text.slice(from);
+    };
+    const onEnd = (): void => {
+      const last = rest + decoder.end();
+      rest = '';
+      if (last.length > 0) emit(atStart && last.charCodeAt(0) === 0xfeff ? last.slice(1) : last);
+      subscriber.complete();
+    };
+    const onError = (error: Error): void => subscriber.error(error);
+    this.input.on('error', onError);
+    if (limiter !== undefined) limiter.on('error', onError);
+    lines.on('data', onData);
+    lines.on('end', onEnd);
+    if (this.paused) lines.pause();
     return () => {
       this.input.off('error', onError);
-      rl.removeAllListeners('line');
-      rl.removeAllListeners('close');
-      rl.close();
+      lines.off('data', onData);
+      lines.off('end', onEnd);
+      lines.pause();
       if (limiter !== undefined) {
         this.input.unpipe(limiter);
+        limiter.off('error', onError);
         limiter.destroy();
       }
-      this.rl = undefined;
+      this.stream = undefined;
     };
   });
 
@@ -69,14 +94,14 @@ export class LineSource {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.rl?.pause();
+    this.stream?.pause();
   }
 
   /** Reads on. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.rl?.resume();
+    this.stream?.resume();
   }
 
   /** Whether reading is paused. */

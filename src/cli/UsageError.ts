@@ -6,6 +6,8 @@ export const EXIT_RECORDS_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** Interrupted (SIGINT / SIGTERM) before the input was done. */
 export const EXIT_INTERRUPTED = 130;
+/** The reader of the output went away (`| head -1`): 128 + SIGPIPE, what a Unix tool killed by SIGPIPE reports. */
+export const EXIT_BROKEN_PIPE = 141;
 
 /** A mistake in the command line or its files: reported in one line, exit code 2. */
 export class UsageError extends Error {

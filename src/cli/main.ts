@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { runCli } from './runCli.js';
+import { EXIT_BROKEN_PIPE } from './UsageError.js';
 
 function packageVersion(): string {
   try {
@@ -41,6 +42,8 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.exitCode = code;
+      // The output's reader is gone (`| head -1`): nothing more can be said; end now, as a SIGPIPE would.
+      if (code === EXIT_BROKEN_PIPE) process.exit(code);
     },
     (error: unknown) => {
       process.stderr.write(`rxjs-inference: ${String(error)}\n`);

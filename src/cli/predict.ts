@@ -9,7 +9,14 @@ import type { PredictOptions } from './PredictOptions.js';
 import { ProgressReporter } from './ProgressReporter.js';
 import type { LineRecord } from './recordParser.js';
 import { formatSummary, summarize } from './summarize.js';
-import { EXIT_INTERRUPTED, EXIT_OK, EXIT_RECORDS_FAILED, EXIT_USAGE, UsageError } from './UsageError.js';
+import {
+  EXIT_BROKEN_PIPE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_RECORDS_FAILED,
+  EXIT_USAGE,
+  UsageError,
+} from './UsageError.js';
 
 /** Failures described on standard error when there is no `--dead-letter` file. */
 const MAX_FAILURES_SHOWN = 20;
@@ -32,6 +39,8 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
   let finished = 0;
   let failed = 0;
   let fatal: string | undefined;
+  // The output's reader went away (EPIPE, `| head -1`): stop quietly, as Unix tools do.
+  let brokenPipe = false;
   const models: string[] = [];
   const started = performance.now();
   const resumeIfRoom = (): void => {
@@ -59,7 +68,12 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
       subscription?.unsubscribe();
       resolve(false);
     };
-    output.onError = (error) => stop(`cannot write the output: ${error.message}`);
+    output.onError = (error) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') return stop(`cannot write the output: ${error.message}`);
+      brokenPipe = true;
+      subscription?.unsubscribe();
+      resolve(false);
+    };
     if (deadLetter !== undefined)
       deadLetter.onError = (error) => stop(`cannot write the dead letters: ${error.message}`);
     const onAbort = (): void => {
@@ -115,6 +129,10 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
   });
   const elapsedMs = performance.now() - started;
   progress.end();
+  if (brokenPipe) {
+    await deadLetter?.writer.end();
+    return EXIT_BROKEN_PIPE;
+  }
   await Promise.all([output.writer.end(), deadLetter?.writer.end()]);
   if (deadLetter === undefined && failed > MAX_FAILURES_SHOWN) {
     log(`... and ${failed - MAX_FAILURES_SHOWN} more failed records (use --dead-letter FILE to keep them all).`);

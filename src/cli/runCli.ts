@@ -37,6 +37,7 @@ Exit codes:
   1    some records failed (see the dead-letter file, or standard error without one)
   2    usage error, unreadable input or output, model load failure, or the job could not run
   130  interrupted (SIGINT/SIGTERM): the output holds the records done so far
+  141  the reader of the output went away (| head -1): stopped quietly, as Unix tools do
 
 Examples:
   rxjs-inference predict --model model.onnx --input in.jsonl --output out.jsonl --dead-letter bad.jsonl

@@ -25,6 +25,42 @@ describe('runCli (in-process)', () => {
     return path;
   }
 
+  it('skips a UTF-8 byte order mark; a lone CR is not a line break, so line numbers match wc -l', async () => {
+    const lines = rows.slice(0, 4).map((features, i) => JSON.stringify({ id: `r${i}`, features }));
+    // Line 2 holds a lone CR inside it: one line (as for wc -l), a bad record, named as line 2.
+    const text = '\ufeff' + lines[0] + '\n' + lines[1] + '\r' + lines[2] + '\r\n' + lines[3] + '\n';
+    const input = file('bom.jsonl', text);
+    const dead = join(dir, 'bom-dead.jsonl');
+    const { io, stdout } = memoryIO();
+    const code = await runCli(
+      ['predict', '-m', model, '-i', input, '--id-field', 'id', '--dead-letter', dead, '-q'],
+      io,
+    );
+    expect(code).toBe(1);
+    expect(jsonLines<{ line: number; id: string }>(stdout()).map((r) => [r.line, r.id])).toEqual([
+      [1, 'r0'],
+      [3, 'r3'],
+    ]);
+    expect(jsonLines<{ line: number }>(readFileSync(dead, 'utf8')).map((r) => r.line)).toEqual([2]);
+  });
+
+  it('exits quietly with 141 (128 + SIGPIPE) when the reader of standard output goes away (| head -1)', async () => {
+    const input = file('pipe.jsonl', rows.map((features) => JSON.stringify({ features })).join('\n') + '\n');
+    const { io, stderr } = memoryIO();
+    let written = 0;
+    const stdout = new Writable({
+      write(_chunk, _encoding, callback) {
+        // The first chunk is taken; then the reader is gone, as for `| head -1`.
+        if (written++ === 0) return callback();
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' }));
+      },
+    });
+    const code = await runCli(['predict', '-m', model, '-i', input, '--max-batch-size', '4'], { ...io, stdout });
+    expect(code).toBe(141);
+    expect(written).toBeGreaterThan(1);
+    expect(stderr()).not.toMatch(/EPIPE|error/i);
+  });
+
   it('scores a file: one output per line in order, matching the reference; bad lines become dead letters', async () => {
     const lines = rows.map((features, i) => JSON.stringify({ id: `r${i}`, features }));
     lines.splice(10, 0, '{"id": "broken", "features": [1, 2', '', JSON.stringify({ id: 'short', features: [1, 2] }));

@@ -27,6 +27,41 @@ describe('LineSource', () => {
     expect(source.linesRead).toBe(5);
   });
 
+  it('skips a UTF-8 byte order mark at the start (also split across chunks); a lone CR is not a line break (as wc -l)', async () => {
+    const read = async (chunks: (string | Buffer)[]) => {
+      const source = new LineSource(Readable.from(chunks));
+      const lines: LineRecord[] = [];
+      await new Promise<void>((resolve, reject) =>
+        source.lines$.subscribe({ next: (l) => lines.push(l), error: reject, complete: resolve }),
+      );
+      return { lines, read: source.linesRead };
+    };
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const text = Buffer.from('[1]\n[2]\r[3]\r\n[4]\n');
+    const expected = [
+      { line: 1, text: '[1]' },
+      { line: 2, text: '[2]\r[3]' },
+      { line: 3, text: '[4]' },
+    ];
+    expect(await read([Buffer.concat([bom, text])])).toEqual({ lines: expected, read: 3 });
+    expect(await read([bom.subarray(0, 2), Buffer.concat([bom.subarray(2), text])])).toEqual({
+      lines: expected,
+      read: 3,
+    });
+    // A CRLF split between two chunks is still one break; only a leading mark is skipped.
+    expect(await read(['\ufeff[1]\r', '\n\ufeff[2]'])).toEqual({
+      lines: [
+        { line: 1, text: '[1]' },
+        { line: 2, text: '\ufeff[2]' },
+      ],
+      read: 2,
+    });
+    expect(await read([Buffer.concat([bom, Buffer.from('[9]')])])).toEqual({
+      lines: [{ line: 1, text: '[9]' }],
+      read: 1,
+    });
+  });
+
   it('stops reading while paused and reads on after resume', async () => {
     const input = new PassThrough();
     const source = new LineSource(input);
