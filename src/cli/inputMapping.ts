@@ -76,10 +76,29 @@ export function createInputMapping(
       return {
         signature,
         field: fields.get(signature.name),
-        reshape: shape === undefined ? undefined : parseDims(shape, '--shape'),
+        reshape: shape === undefined ? undefined : checkReshapeFits(parseDims(shape, '--shape'), signature, shape),
       };
     }),
   };
+}
+
+/**
+ * A `--shape` that can never fit the model's declared dims (another rank, or a fixed dim that differs) would fail every
+ * record: a usage error (exit 2) before anything is read.
+ */
+function checkReshapeFits(reshape: number[], signature: InputSignature, spec: string): number[] {
+  const declared = signature.dims;
+  if (declared === undefined) return reshape;
+  const fits =
+    declared.length === reshape.length && declared.every((d, i) => d === null || reshape[i] === -1 || d === reshape[i]);
+  if (!fits) {
+    const show = (dims: readonly (number | null)[]) =>
+      `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+    throw new UsageError(
+      `--shape \`${spec}\`: the model's input \`${signature.name}\` takes ${show(declared)} per record; ${show(reshape)} can never fit.`,
+    );
+  }
+  return reshape;
 }
 
 /** Reads a field path: `'.'` is the record itself; `a.b` walks objects; a numeric step indexes an array. */

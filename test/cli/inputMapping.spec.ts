@@ -116,8 +116,8 @@ describe('createInputMapping', () => {
   ];
 
   it('parses --input-field and --shape for one input, with or without its name', () => {
-    const m = createInputMapping([vector8], ['x.y'], ['input=2,4']);
-    expect(m.inputs[0]).toEqual({ signature: vector8, field: 'x.y', reshape: [2, 4] });
+    const m = createInputMapping([free], ['x.y'], ['seq=3,2']);
+    expect(m.inputs[0]).toEqual({ signature: free, field: 'x.y', reshape: [3, 2] });
     expect(createInputMapping([vector8], [], ['8']).inputs[0].reshape).toEqual([8]);
   });
 
@@ -128,6 +128,18 @@ describe('createInputMapping', () => {
     expect(() => createInputMapping(two, ['a=x', 'a=y'], [])).toThrow(/twice for input `a`/);
     expect(() => createInputMapping(two, ['a='], [])).toThrow(/empty/);
     expect(createInputMapping(two, ['a=left', 'b=right'], []).inputs.map((i) => i.field)).toEqual(['left', 'right']);
+  });
+
+  it('rejects a --shape that can never fit the model (another rank, a fixed dim that differs) as a usage error', () => {
+    expect(() => createInputMapping([vector8], [], ['2,4'])).toThrow(UsageError);
+    expect(() => createInputMapping([vector8], [], ['2,4'])).toThrow(
+      "--shape `2,4`: the model's input `input` takes [8] per record; [2, 4] can never fit.",
+    );
+    expect(() => createInputMapping([vector8], [], ['7'])).toThrow(/takes \[8\] per record; \[7\] can never fit/);
+    expect(createInputMapping([vector8], [], ['-1']).inputs[0].reshape).toEqual([-1]);
+    const column: InputSignature = { name: 'img', dtype: 'float32', dims: [null, 28, 1] };
+    expect(createInputMapping([column], [], ['5,28,1']).inputs[0].reshape).toEqual([5, 28, 1]);
+    expect(() => createInputMapping([column], [], ['5,27,1'])).toThrow(/takes \[\?, 28, 1\] per record/);
   });
 
   it('rejects malformed --shape values', () => {

@@ -44,6 +44,15 @@ describe('runCli (in-process)', () => {
     expect(jsonLines<{ line: number }>(readFileSync(dead, 'utf8')).map((r) => r.line)).toEqual([2]);
   });
 
+  it('exits 2 before reading when --shape contradicts the model (it would dead-letter every record)', async () => {
+    const input = file('shape.jsonl', rows.map((features) => JSON.stringify({ features })).join('\n') + '\n');
+    const { io, stdout, stderr } = memoryIO();
+    const code = await runCli(['predict', '-m', model, '-i', input, '--shape', '2,4'], io);
+    expect(code).toBe(2);
+    expect(stdout()).toBe('');
+    expect(stderr()).toMatch(/--shape `2,4`: the model's input `\w+` takes \[8\] per record; \[2, 4\] can never fit/);
+  });
+
   it('exits quietly with 141 (128 + SIGPIPE) when the reader of standard output goes away (| head -1)', async () => {
     const input = file('pipe.jsonl', rows.map((features) => JSON.stringify({ features })).join('\n') + '\n');
     const { io, stderr } = memoryIO();
