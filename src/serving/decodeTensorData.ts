@@ -1,20 +1,9 @@
-import { allocateData } from '../handlers/onnx/onnxTensors.js';
+import { allocateData, type OnnxTypedArray } from '../handlers/onnx/onnxTensors.js';
 import { InferRequestError } from './InferRequestError.js';
 import type { RuntimeDtype } from './oipDatatypes.js';
 
-/** Typed arrays (or strings, for BYTES) a request's tensor data becomes. */
-export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | string[];
+/** Typed arrays (or strings, for BYTES) a request's tensor data becomes: what the ONNX handler takes. */
+export type TensorData = OnnxTypedArray | string[];
 
 const INT_RANGES: Partial<Record<RuntimeDtype, readonly [number, number]>> = {
   int8: [-128, 127],

@@ -1,3 +1,5 @@
+import type { OnnxTensorType } from '../handlers/onnx/onnxTensors.js';
+
 /** A tensor element type in the Open Inference Protocol's names (its "Tensor Data Types" table). */
 export type OipDatatype =
   | 'BOOL'
@@ -15,20 +17,7 @@ export type OipDatatype =
   | 'BYTES';
 
 /** Element types of the runtimes (onnxruntime's names; TF.js uses float32, int32 and bool of them). */
-export type RuntimeDtype =
-  | 'bool'
-  | 'uint8'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'float16'
-  | 'float32'
-  | 'float64'
-  | 'string';
+export type RuntimeDtype = OnnxTensorType;
 
 const TO_OIP: Readonly<Record<RuntimeDtype, OipDatatype>> = {
   bool: 'BOOL',
