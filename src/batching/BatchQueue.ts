@@ -1,5 +1,8 @@
 import { describeValue } from '../core/errors.js';
 import type { BatchKey } from './BatchElementsConfig.js';
+import { BatchGroup as Group, COMPACT_MIN, type GroupState } from './BatchGroup.js';
+
+export type { GroupState } from './BatchGroup.js';
 
 /** How a `BatchQueue` groups and weighs its items. */
 export interface BatchQueueConfig<T> {
@@ -9,63 +12,15 @@ export interface BatchQueueConfig<T> {
   readonly elementSizeFn?: (item: T) => number;
   /** Largest total weight `take` returns (a single heavier item still comes out alone). @default Infinity */
   readonly maxBatchWeight?: number;
+  /** Each item carries a numeric tag and time given to `push`, returned by `takeTagged`. @default false */
+  readonly tagged?: boolean;
 }
 
-/** The state of one group of a `BatchQueue`. */
-export interface GroupState {
-  /** The group's key (`undefined` without a `batchKeyFn`). */
-  readonly key: BatchKey;
-  /** Items queued in the group. */
-  readonly count: number;
-  /** Their total weight (`count` without an `elementSizeFn`). */
-  readonly weight: number;
-}
-
-// Below this many taken items at the head, the array is left as it is; above it, it is compacted once the taken part
-// is at least half the array, so each item is moved O(1) times on average.
-const COMPACT_MIN = 1024;
-
-/** One group: a FIFO array with a head index (no `Array#shift`), plus parallel weights / sequence numbers if needed. */
-class Group<T> implements GroupState {
-  count = 0;
-  weight = 0;
-  items: T[] = [];
-  head = 0;
-  /** Weight of each item, only with an `elementSizeFn`. */
-  weights: number[] | undefined;
-  /** Global push number of each item, only with a `batchKeyFn` (for the oldest-group order). */
-  seqs: number[] | undefined;
-
-  constructor(
-    readonly key: BatchKey,
-    weighted: boolean,
-    keyed: boolean,
-  ) {
-    if (weighted) this.weights = [];
-    if (keyed) this.seqs = [];
-  }
-
-  /** Drops `n` items from the head (they have been copied out already). */
-  advance(n: number, removedWeight: number): void {
-    this.head += n;
-    this.count -= n;
-    if (this.count === 0) {
-      this.items.length = 0;
-      if (this.weights) this.weights.length = 0;
-      if (this.seqs) this.seqs.length = 0;
-      this.head = 0;
-      this.weight = 0;
-      return;
-    }
-    this.weight = this.weights ? this.weight - removedWeight : this.count;
-    if (this.head >= COMPACT_MIN && this.head * 2 >= this.items.length) {
-      const head = this.head;
-      this.items.splice(0, head);
-      this.weights?.splice(0, head);
-      this.seqs?.splice(0, head);
-      this.head = 0;
-    }
-  }
+/** A batch taken from a tagged queue: the items in push order, and each one's tag and time (parallel arrays). */
+export interface TaggedBatch<T> {
+  readonly items: T[];
+  readonly tags: number[];
+  readonly times: number[];
 }
 
 /**
@@ -92,6 +47,7 @@ export class BatchQueue<T> {
   private readonly keyFn: ((item: T) => BatchKey) | undefined;
   private readonly sizeFn: ((item: T) => number) | undefined;
   private readonly maxWeight: number;
+  private readonly tagged: boolean;
   /** The only group without a `batchKeyFn`. */
   private readonly single: Group<T> | undefined;
   /** Non-empty groups by key, with a `batchKeyFn`. */
@@ -114,7 +70,8 @@ export class BatchQueue<T> {
     this.keyFn = config?.batchKeyFn;
     this.sizeFn = config?.elementSizeFn;
     this.maxWeight = config?.maxBatchWeight ?? Infinity;
-    if (this.keyFn === undefined) this.single = new Group<T>(undefined, this.sizeFn !== undefined, false);
+    this.tagged = config?.tagged === true;
+    if (this.keyFn === undefined) this.single = new Group<T>(undefined, this.sizeFn !== undefined, false, this.tagged);
   }
 
   /** Total items queued, all groups. */
@@ -123,13 +80,13 @@ export class BatchQueue<T> {
   }
 
   /**
-   * Enqueues an item, computing its key and weight once.
+   * Enqueues an item, computing its key and weight once. In a tagged queue, `tag` and `time` are kept with it.
    *
    * @returns Its group's state after the push: a live view, read it before the next call on the queue.
    * @throws TypeError naming `elementSizeFn` when the weight is not a non-negative finite number; whatever
    *   `batchKeyFn` or `elementSizeFn` throw. Nothing is queued then.
    */
-  push(item: T): GroupState {
+  push(item: T, tag = 0, time = 0): GroupState {
     let weight = 1;
     if (this.sizeFn !== undefined) {
       weight = this.sizeFn(item);
@@ -147,7 +104,7 @@ export class BatchQueue<T> {
       if (group === undefined || group.key !== key) {
         group = this.groups.get(key);
         if (group === undefined) {
-          group = new Group<T>(key, this.sizeFn !== undefined, true);
+          group = new Group<T>(key, this.sizeFn !== undefined, true, this.tagged);
           this.groups.set(key, group);
         }
         this.lastGroup = group;
@@ -164,6 +121,10 @@ export class BatchQueue<T> {
       }
     }
     group.items.push(item);
+    if (group.tags !== undefined) {
+      group.tags.push(tag);
+      group.times!.push(time);
+    }
     group.count++;
     if (group.weights !== undefined) {
       group.weights.push(weight);
@@ -196,21 +157,52 @@ export class BatchQueue<T> {
     return this.takeFromGroup(this.groups.get(key), maxSize);
   }
 
+  /**
+   * Like {@link takeFrom}, for a tagged queue: the items with their tags and times.
+   *
+   * @returns `undefined` when that group is empty.
+   */
+  takeTagged(key: BatchKey, maxSize: number): TaggedBatch<T> | undefined {
+    const group = this.single !== undefined ? (key === undefined ? this.single : undefined) : this.groups.get(key);
+    if (group === undefined || group.count === 0) return undefined;
+    const head = group.head;
+    const n = this.sizeOfNext(group, maxSize);
+    const batch = {
+      items: group.items.slice(head, head + n),
+      tags: group.tags!.slice(head, head + n),
+      times: group.times!.slice(head, head + n),
+    };
+    this.remove(group, n);
+    return batch;
+  }
+
   private takeFromGroup(group: Group<T> | undefined, maxSize: number): T[] {
     if (group === undefined || group.count === 0) return [];
-    let n = Math.min(maxSize >= 1 ? Math.floor(maxSize) : 1, group.count);
-    let removedWeight = 0;
+    const n = this.sizeOfNext(group, maxSize);
+    const batch = group.items.slice(group.head, group.head + n);
+    this.remove(group, n);
+    return batch;
+  }
+
+  /** How many items the next batch of a non-empty group holds: at most `maxSize` and `maxBatchWeight`, at least 1. */
+  private sizeOfNext(group: Group<T>, maxSize: number): number {
+    const n = Math.min(maxSize >= 1 ? Math.floor(maxSize) : 1, group.count);
     if (group.weights !== undefined) {
       const weights = group.weights;
       let i = group.head;
-      removedWeight = weights[i];
+      let weight = weights[i];
       const end = group.head + n;
-      for (i++; i < end && removedWeight + weights[i] <= this.maxWeight; i++) removedWeight += weights[i];
-      n = i - group.head;
-    } else if (this.maxWeight < n) {
-      n = Math.max(1, Math.floor(this.maxWeight));
+      for (i++; i < end && weight + weights[i] <= this.maxWeight; i++) weight += weights[i];
+      return i - group.head;
     }
-    const batch = group.items.slice(group.head, group.head + n);
+    return this.maxWeight < n ? Math.max(1, Math.floor(this.maxWeight)) : n;
+  }
+
+  /** Drops the `n` head items of `group` (copied out already). */
+  private remove(group: Group<T>, n: number): void {
+    let removedWeight = 0;
+    if (group.weights !== undefined)
+      for (let i = group.head; i < group.head + n; i++) removedWeight += group.weights[i];
     group.advance(n, removedWeight);
     this.total -= n;
     if (this.single === undefined) {
@@ -218,7 +210,6 @@ export class BatchQueue<T> {
       if (this.total === 0) this.resetOrder();
       else this.compactOrder();
     }
-    return batch;
   }
 
   /** Current state of one group (a live view), or `undefined` when it has no items. */
@@ -231,6 +222,12 @@ export class BatchQueue<T> {
   peek(key: BatchKey): T | undefined {
     const group = this.group(key) as Group<T> | undefined;
     return group === undefined ? undefined : group.items[group.head];
+  }
+
+  /** The time given with the head item of group `key` (a tagged queue); `undefined` when that group is empty. */
+  headTime(key: BatchKey): number | undefined {
+    const group = this.group(key) as Group<T> | undefined;
+    return group === undefined ? undefined : group.times![group.head];
   }
 
   /** Key of the group whose head item is the oldest, or `undefined` when the queue is empty. */

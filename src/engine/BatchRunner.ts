@@ -9,14 +9,13 @@ import { asyncOutputs } from './async.js';
 import { failure } from './Failed.js';
 import type { LoadedModel } from './ModelSlot.js';
 import { BatchSpan, type TracerLike } from './BatchSpan.js';
+import type { TaggedBatch } from '../batching/BatchQueue.js';
 
-/** An element in the queue: its sequence number, the input as given, the preprocessed value, its arrival time. */
-export interface Envelope {
-  readonly seq: number;
-  readonly input: unknown;
-  readonly value: unknown;
-  readonly at: number;
-}
+/**
+ * A batch taken from the engine's queue, as parallel arrays (no object per element): the preprocessed values, each
+ * element's sequence number (its position in the stream) and arrival time.
+ */
+export type QueuedBatch = TaggedBatch<unknown>;
 
 export interface BatchRunnerOptions {
   readonly handler: ModelHandler<any, any, any>;
@@ -29,24 +28,34 @@ export interface BatchRunnerOptions {
   readonly tracer?: TracerLike;
   /** Split a failed batch in halves until the failing elements are alone. */
   readonly bisect: boolean;
-  /** Each envelope's value is itself the batch (`withNoBatching`). */
+  /** Each element's value is itself the batch (`withNoBatching`; a queued batch holds one element). */
   readonly noBatching: boolean;
-  /** One element's output (with `noBatching`: the array of its outputs). */
-  readonly onOutputs: (envelope: Envelope, output: unknown, modelId: string) => void;
-  /** The outputs of a whole part of a batch, one per envelope (not with `noBatching`). */
-  readonly onBatchOutputs: (part: readonly Envelope[], outputs: readonly unknown[], modelId: string) => void;
-  readonly onFailure: (envelope: Envelope, record: FailedRecord) => void;
-  /** A partial output of one element (`streamInference`); absent: partial outputs are ignored. */
-  readonly onPartial?: (envelope: Envelope, value: unknown) => void;
+  /** With `noBatching`: the array of outputs of element `seq`. */
+  readonly onOutputs: (seq: number, outputs: unknown, modelId: string) => void;
+  /** The outputs of elements `[lo, hi)` of `batch`, one per element (not with `noBatching`). */
+  readonly onBatchOutputs: (
+    batch: QueuedBatch,
+    lo: number,
+    hi: number,
+    outputs: readonly unknown[],
+    modelId: string,
+  ) => void;
+  readonly onFailure: (seq: number, record: FailedRecord) => void;
+  /** A partial output of element `seq`, which arrived at `arrivedAt` (`streamInference`); absent: ignored. */
+  readonly onPartial?: (seq: number, arrivedAt: number, value: unknown) => void;
   /** A model call succeeded: feed the batch-size estimator. */
   readonly onSuccess: (size: number, latencyMs: number) => void;
 }
 
-/** One dispatched batch and, after a failure with bisection on, the parts still to run. */
+/**
+ * One dispatched batch and, after a failure with bisection on, the parts still to run: a stack of `[lo, hi)` index
+ * pairs into `batch` (pushed as `lo, hi`), so bisecting copies no elements.
+ */
 interface Job {
   readonly model: LoadedModel<any>;
+  readonly batch: QueuedBatch;
   readonly original: readonly unknown[];
-  readonly parts: Envelope[][];
+  readonly parts: number[];
   readonly done: () => void;
 }
 
@@ -67,12 +76,12 @@ export class BatchRunner {
 
   constructor(private readonly options: BatchRunnerOptions) {}
 
-  /** Runs `envelopes` as one batch on `model`; `done` is called once every element has succeeded or failed. */
-  run(envelopes: Envelope[], model: LoadedModel<any>, done: () => void): void {
+  /** Runs `batch` on `model`; `done` is called once every element has succeeded or failed. */
+  run(batch: QueuedBatch, model: LoadedModel<any>, done: () => void): void {
     const { metrics, noBatching, clock } = this.options;
-    const original = noBatching ? (envelopes[0].value as readonly unknown[]) : envelopes.map((e) => e.value);
-    if (metrics !== undefined) this.metricsFor(model, original).recordQueueWait(clock() - envelopes[0].at);
-    this.drive({ model, original, parts: [envelopes], done }, original);
+    const original = noBatching ? (batch.items[0] as readonly unknown[]) : batch.items;
+    if (metrics !== undefined) this.metricsFor(model, original).recordQueueWait(clock() - batch.times[0]);
+    this.drive({ model, batch, original, parts: [0, batch.items.length], done }, original);
   }
 
   /** Aborts every batch in flight (unsubscribe, error): their results will never be delivered. */
@@ -87,19 +96,21 @@ export class BatchRunner {
 
   /** Runs the job's parts until one goes asynchronous (it resumes the loop when done) or none is left. */
   private drive(job: Job, firstBatch?: readonly unknown[]): void {
-    let batch = firstBatch;
-    while (job.parts.length > 0) {
-      const part = job.parts.pop()!;
-      const values =
-        batch ?? (this.options.noBatching ? (part[0].value as readonly unknown[]) : part.map((e) => e.value));
-      batch = undefined;
-      if (!this.attempt(job, part, values)) return;
+    let values = firstBatch;
+    const { parts, batch } = job;
+    while (parts.length > 0) {
+      const hi = parts.pop()!;
+      const lo = parts.pop()!;
+      values ??= this.options.noBatching ? (batch.items[lo] as readonly unknown[]) : batch.items.slice(lo, hi);
+      const handled = this.attempt(job, lo, hi, values);
+      values = undefined;
+      if (!handled) return;
     }
     job.done();
   }
 
   /** Calls the model on one part. Returns true when the outcome was handled synchronously. */
-  private attempt(job: Job, part: Envelope[], batch: readonly unknown[]): boolean {
+  private attempt(job: Job, lo: number, hi: number, batch: readonly unknown[]): boolean {
     const { handler, scheduler, clock, inferenceArgs, timeoutMs } = this.options;
     const started = clock();
     const controller = new AbortController();
@@ -109,12 +120,12 @@ export class BatchRunner {
     try {
       result = handler.runInference(batch, job.model.model, context);
     } catch (error) {
-      this.failed(job, part, batch, error, true, span);
+      this.failed(job, lo, hi, batch, error, true, span);
       return true;
     }
     const outputs$ = asyncOutputs(result);
     if (outputs$ === undefined) {
-      this.completed(job, part, batch, result as readonly unknown[], started, span);
+      this.completed(job, lo, hi, batch, result as readonly unknown[], started, span);
       return true;
     }
     const running: Running = { controller, subscription: new Subscription(), span };
@@ -135,17 +146,17 @@ export class BatchRunner {
         next: (chunk) => {
           if (!isPartialOutput(chunk)) chunks.push(chunk);
           else if (!finished)
-            this.partial(part, batch, chunk, (error) =>
-              finish(() => this.failed(job, part, batch, error, false, span)),
+            this.partial(job.batch, lo, batch, chunk, (error) =>
+              finish(() => this.failed(job, lo, hi, batch, error, false, span)),
             );
         },
-        error: (error: unknown) => finish(() => this.failed(job, part, batch, error, true, span)),
+        error: (error: unknown) => finish(() => this.failed(job, lo, hi, batch, error, true, span)),
         complete: () =>
           finish(() => {
             // A delivered value that is not an array is reported as the result (#13 item 1), not flattened into one.
             const bad = chunks.findIndex((chunk) => !isOutputArray(chunk));
             const outputs = bad >= 0 ? chunks[bad] : chunks.length === 1 ? chunks[0] : chunks.flat();
-            this.completed(job, part, batch, outputs, started, span);
+            this.completed(job, lo, hi, batch, outputs, started, span);
           }),
       }),
     );
@@ -159,7 +170,7 @@ export class BatchRunner {
             timeoutMs,
           );
           controller.abort(error);
-          finish(() => this.failed(job, part, batch, error, false, span));
+          finish(() => this.failed(job, lo, hi, batch, error, false, span));
         }, timeoutMs),
       );
     }
@@ -168,7 +179,8 @@ export class BatchRunner {
 
   /** Hands a partial output to its element; an index outside the batch is a bug of the handler: the batch fails. */
   private partial(
-    part: Envelope[],
+    queued: QueuedBatch,
+    lo: number,
     batch: readonly unknown[],
     chunk: PartialOutput,
     fail: (error: Error) => void,
@@ -184,12 +196,14 @@ export class BatchRunner {
       );
       return;
     }
-    onPartial?.(noBatching ? part[0] : part[index], chunk.value);
+    const i = noBatching ? lo : lo + index;
+    onPartial?.(queued.tags[i], queued.times[i], chunk.value);
   }
 
   private completed(
     job: Job,
-    part: Envelope[],
+    lo: number,
+    hi: number,
     batch: readonly unknown[],
     outputs: unknown,
     started: number,
@@ -202,7 +216,7 @@ export class BatchRunner {
           'expected exactly one result per element, in input order.',
         batch.length,
       );
-      this.failed(job, part, batch, error, true, span);
+      this.failed(job, lo, hi, batch, error, true, span);
       return;
     }
     span?.end('ok');
@@ -214,15 +228,16 @@ export class BatchRunner {
     onSuccess(batch.length, latency);
     const modelId = job.model.id;
     if (noBatching) {
-      onOutputs(part[0], outputs, modelId);
+      onOutputs(job.batch.tags[lo], outputs, modelId);
     } else {
-      onBatchOutputs(part, outputs, modelId);
+      onBatchOutputs(job.batch, lo, hi, outputs, modelId);
     }
   }
 
   private failed(
     job: Job,
-    part: Envelope[],
+    lo: number,
+    hi: number,
     batch: readonly unknown[],
     error: unknown,
     mayBisect: boolean,
@@ -231,14 +246,15 @@ export class BatchRunner {
     span?.end('error', error);
     const { metrics, bisect, onFailure } = this.options;
     if (metrics !== undefined) this.metricsFor(job.model, batch).recordFailedBatch();
-    if (bisect && mayBisect && part.length > 1) {
-      const middle = part.length >> 1;
+    if (bisect && mayBisect && hi - lo > 1) {
+      const middle = lo + ((hi - lo) >> 1);
       // A stack: the first half is popped (and run) first.
-      job.parts.push(part.slice(middle), part.slice(0, middle));
+      job.parts.push(middle, hi, lo, middle);
       return;
     }
-    for (const envelope of part) {
-      onFailure(envelope, failure('inference', 0, envelope.value, error, job.original, job.model.id).record);
+    const { items, tags } = job.batch;
+    for (let i = lo; i < hi; i++) {
+      onFailure(tags[i], failure('inference', 0, items[i], error, job.original, job.model.id).record);
     }
   }
 

@@ -49,21 +49,21 @@ export class Emitter {
   }
 
   /**
-   * Outputs of several elements (plain values, never a `Failed` or `Many`): those whose turn it is go straight to the
-   * subscriber, the others wait in the reorder buffer.
+   * Outputs of elements `seqs[lo..hi)`, `outputs[i - lo]` each (plain values, never a `Failed` or `Many`): those whose
+   * turn it is go straight to the subscriber, the others wait in the reorder buffer.
    */
-  settleOutputs(part: readonly { readonly seq: number }[], outputs: readonly unknown[]): void {
+  settleOutputs(seqs: readonly number[], lo: number, hi: number, outputs: readonly unknown[]): void {
     const subscriber = this.subscriber;
     const reorder = this.reorder;
     const either = this.either;
-    for (let i = 0; i < part.length; i++) {
+    for (let i = lo; i < hi; i++) {
       if (subscriber.closed) return;
-      const seq = part[i].seq;
-      if (reorder !== undefined && !reorder.take(seq)) {
-        reorder.offer(seq, outputs[i]);
+      const output = outputs[i - lo];
+      if (reorder !== undefined && !reorder.take(seqs[i])) {
+        reorder.offer(seqs[i], output);
         continue;
       }
-      subscriber.next(either ? right(outputs[i]) : outputs[i]);
+      subscriber.next(either ? right(output) : output);
       reorder?.releaseParked();
     }
   }

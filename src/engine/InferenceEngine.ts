@@ -2,22 +2,17 @@ import { forkJoin, type Observable, of, type SchedulerLike, type Subscriber, Sub
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
-import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
-import {
-  BufferOverflowError,
-  describeValue,
-  InferenceTimeoutError,
-  InvalidExampleError,
-  type ModelLoadError,
-  toError,
-} from '../core/errors.js';
+import { BatchPolicy } from '../batching/BatchPolicy.js';
+import { BufferOverflowError, describeValue, InvalidExampleError, type ModelLoadError } from '../core/errors.js';
 import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
-import { BatchRunner, type Envelope } from './BatchRunner.js';
+import { BatchRunner, type QueuedBatch } from './BatchRunner.js';
 import type { TracerLike } from './BatchSpan.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
-import { hintPromiseInVirtualTime } from './virtualTimeHint.js';
+import { ArrivalClock, type ArrivalMode } from './ArrivalClock.js';
+import { dropAborted, type Dropped } from './dropAborted.js';
+import { PendingWork } from './PendingWork.js';
 import { isOutputArray } from '../models/inferenceOutputs.js';
 import { Failed, failure } from './Failed.js';
 import { type LoadedModel, ModelSlot } from './ModelSlot.js';
@@ -38,6 +33,8 @@ export interface EngineOptions {
   /** Where "end of a synchronous burst" is detected: `asapScheduler` unless the user gave a scheduler. */
   readonly burstScheduler: SchedulerLike;
   readonly clock: () => number;
+  /** `clock` is a user scheduler's `now()` (virtual time in tests): arrival times are read per element. */
+  readonly schedulerClock: boolean;
   readonly modelMetadata: Observable<ModelUpdate> | undefined;
   readonly modelIdentifier: string | undefined;
   readonly inferenceArgs: InferenceArgs | undefined;
@@ -68,10 +65,12 @@ export class InferenceEngine {
   /** The source's error (or a plain-mode overflow), delivered once what was accepted before it is done (#13 item 7). */
   private ending: { readonly error: unknown } | undefined;
   private inFlight = 0;
-  private pendingWork = 0;
-  private target: number;
-  private readonly queue: BatchQueue<Envelope>;
-  private readonly estimator: BatchSizeEstimator;
+  private readonly queue: BatchQueue<unknown>;
+  private readonly policy: BatchPolicy;
+  private readonly arrival: ArrivalClock;
+  private readonly pending: PendingWork;
+  /** Each queued element's input as given, by sequence number: only with an `elementSignal` and preprocessing. */
+  private readonly inputs: Map<number, unknown> | undefined;
   private readonly emitter: Emitter | StreamEmitter;
   private readonly slot: ModelSlot<any>;
   private readonly runner: BatchRunner;
@@ -90,13 +89,23 @@ export class InferenceEngine {
     this.pre = handler.preprocessFns();
     this.post = handler.postprocessFns();
     this.noBatching = handler.skipBatching();
-    this.queue = new BatchQueue<Envelope>({
-      batchKeyFn: batch.batchKeyFn && ((e: Envelope) => batch.batchKeyFn!(e.value)),
-      elementSizeFn: batch.elementSizeFn && ((e: Envelope) => batch.elementSizeFn!(e.value)),
+    this.queue = new BatchQueue<unknown>({
+      batchKeyFn: batch.batchKeyFn,
+      elementSizeFn: batch.elementSizeFn,
       maxBatchWeight: batch.maxBatchWeight,
+      tagged: true,
     });
-    this.estimator = new BatchSizeEstimator(batch);
-    this.target = this.noBatching ? 1 : this.estimator.nextBatchSize();
+    this.policy = new BatchPolicy(batch, { single: this.noBatching, wholeBurst: true });
+    this.arrival = new ArrivalClock(options.clock, arrivalMode(options), options.burstScheduler, this.subscriptions);
+    this.pending = new PendingWork({
+      owner: this.subscriptions,
+      scheduler: options.scheduler,
+      timeoutMs: options.timeoutMs,
+      closed: () => this.closed,
+      settled: () => this.maybeComplete(),
+      fail: (seq, entry) => this.settle(seq, entry),
+    });
+    if (options.elementSignal !== undefined && this.pre.length > 0) this.inputs = new Map();
     const fail = (error: Error) => this.fail(error);
     this.emitter = options.stream
       ? new StreamEmitter(options.mode, options.ordered, subscriber, fail, options.clock, options.metrics)
@@ -142,20 +151,16 @@ export class InferenceEngine {
       tracer: options.tracer,
       bisect: options.mode === 'either' && options.bisect,
       noBatching: this.noBatching,
-      onOutputs: (envelope, output, modelId) => this.postprocess(envelope, output, modelId),
-      onBatchOutputs: (part, outputs, modelId) => this.postprocessBatch(part, outputs, modelId),
-      onFailure: (envelope, record) => this.settle(envelope.seq, new Failed(record)),
+      onOutputs: (seq, outputs, modelId) => this.postprocess(seq, outputs, modelId),
+      onBatchOutputs: (queued, lo, hi, outputs, modelId) => this.postprocessBatch(queued, lo, hi, outputs, modelId),
+      onFailure: (seq, record) => this.settle(seq, new Failed(record)),
       onPartial:
         this.emitter instanceof StreamEmitter
-          ? (envelope, value) => {
-              if (!this.closed) (this.emitter as StreamEmitter).partial(envelope.seq, envelope.at, value);
+          ? (seq, arrivedAt, value) => {
+              if (!this.closed) (this.emitter as StreamEmitter).partial(seq, arrivedAt, value);
             }
           : undefined,
-      onSuccess: (size, latencyMs) => {
-        if (this.noBatching) return;
-        this.estimator.recordTime(size, latencyMs);
-        this.target = this.estimator.nextBatchSize();
-      },
+      onSuccess: (size, latencyMs) => this.policy.record(size, latencyMs),
     });
   }
 
@@ -196,7 +201,9 @@ export class InferenceEngine {
     const value = this.pre.length === 0 ? input : applyFunctions('preprocess', this.pre, input);
     if (Failed.is(value)) this.settle(seq, value);
     else if (Pending.is(value))
-      this.later(seq, 'preprocess', value, (v) => (Failed.is(v) ? this.settle(seq, v) : this.enqueue(seq, input, v)));
+      this.pending.await(seq, 'preprocess', value, (v) =>
+        Failed.is(v) ? this.settle(seq, v) : this.enqueue(seq, input, v),
+      );
     else this.enqueue(seq, input, value);
   }
 
@@ -227,19 +234,19 @@ export class InferenceEngine {
       this.settle(seq, failure('inference', 0, value, error));
       return;
     }
-    const envelope: Envelope = { seq, input, value, at: this.options.clock() };
     let group: GroupState;
     try {
-      group = this.queue.push(envelope);
+      group = this.queue.push(value, seq, this.arrival.now());
     } catch (error) {
       // A batch key or element size function threw: the element cannot be batched.
       this.settle(seq, failure('inference', 0, value, error));
       return;
     }
+    this.inputs?.set(seq, input);
     if (this.inFlight >= this.options.concurrent || this.slot.model === undefined) return;
-    if (group.count >= this.target || group.weight >= this.options.batch.maxBatchWeight) {
+    if (this.policy.isFull(group)) {
       this.dispatch(group.key);
-    } else if (this.options.batch.maxBatchDurationMs === undefined) {
+    } else if (this.policy.timeBoundMs === undefined) {
       this.scheduleFlush();
     } else {
       this.pump(false);
@@ -248,27 +255,25 @@ export class InferenceEngine {
 
   /** Runs batches while slots and elements are available. `partial`: take what is queued even below the target. */
   private pump(partial: boolean): void {
-    const { concurrent, batch } = this.options;
+    const { concurrent } = this.options;
     while (!this.closed && this.inFlight < concurrent && this.queue.length > 0 && this.slot.model !== undefined) {
       const key = this.queue.oldestKey();
-      const group = this.queue.group(key)!;
-      const full = group.count >= this.target || group.weight >= batch.maxBatchWeight;
-      if (!full && !partial && !this.sourceDone) {
-        if (batch.maxBatchDurationMs === undefined) {
+      if (!partial && !this.sourceDone && !this.policy.isFull(this.queue.group(key)!)) {
+        if (this.policy.timeBoundMs === undefined) {
           this.scheduleFlush();
           return;
         }
-        if (!this.timeBoundExpired(key, batch.maxBatchDurationMs)) return;
+        if (!this.timeBoundExpired(key)) return;
       }
       this.dispatch(key);
     }
   }
 
   /** With a time bound: whether the oldest element has waited long enough; if not, a timer wakes us then. */
-  private timeBoundExpired(key: BatchKey, bound: number): boolean {
-    const oldest = this.queue.peek(key);
-    if (oldest === undefined) return false;
-    const wait = oldest.at + bound - this.options.clock();
+  private timeBoundExpired(key: BatchKey): boolean {
+    const arrivedAt = this.queue.headTime(key);
+    if (arrivedAt === undefined) return false;
+    const wait = this.policy.waitMs(arrivedAt, this.options.clock());
     if (wait <= 0) return true;
     if (this.timeBoundAction === undefined || this.timeBoundAction.closed) {
       this.timeBoundAction = scheduleOwned(
@@ -276,6 +281,7 @@ export class InferenceEngine {
         this.options.scheduler,
         () => {
           this.timeBoundAction = undefined;
+          this.arrival.invalidate();
           this.pump(false);
         },
         wait,
@@ -288,102 +294,69 @@ export class InferenceEngine {
     if (this.flushAction !== undefined && !this.flushAction.closed) return;
     this.flushAction = scheduleOwned(this.subscriptions, this.options.burstScheduler, () => {
       this.flushAction = undefined;
+      this.arrival.invalidate();
       this.pump(true);
     });
   }
 
   private dispatch(key: BatchKey): void {
     const model = this.slot.model!;
-    let envelopes = this.queue.takeFrom(key, this.batchSizeFor(key));
-    let dropped: { seq: number; entry: Failed }[] | undefined;
-    if (this.options.elementSignal !== undefined) {
+    let batch = this.queue.takeTagged(key, this.policy.sizeFor(this.queue.group(key)?.count ?? 0));
+    let dropped: Dropped[] | undefined;
+    const signalOf = this.options.elementSignal;
+    if (signalOf !== undefined) {
       // Aborted elements leave here, before the model sees them; if a whole batch was aborted, take the next one.
       dropped = [];
-      envelopes = this.withoutAborted(envelopes, dropped);
-      while (envelopes.length === 0 && this.queue.group(key) !== undefined) {
-        envelopes = this.withoutAborted(this.queue.takeFrom(key, this.target), dropped);
+      while (batch !== undefined) {
+        const taken = batch;
+        const inputs = this.inputs;
+        const inputOf = inputs === undefined ? (i: number) => taken.items[i] : (i: number) => inputs.get(taken.tags[i]);
+        batch = dropAborted(taken, signalOf, inputOf, dropped);
+        if (inputs !== undefined) for (const seq of taken.tags) inputs.delete(seq);
+        if (batch.items.length > 0) break;
+        batch = this.queue.takeTagged(key, this.policy.target);
       }
     }
-    if (envelopes.length > 0) this.run(envelopes, model);
+    if (batch !== undefined && batch.items.length > 0) this.run(batch, model);
+    this.arrival.invalidate();
     // Settled once the batch is under way, so that a subscriber reacting to them finds the engine consistent.
     if (dropped !== undefined) for (const { seq, entry } of dropped) this.settle(seq, entry);
   }
 
-  /** The envelopes whose `elementSignal` has not aborted; the others go to `dropped` as failures. */
-  private withoutAborted(envelopes: Envelope[], dropped: { seq: number; entry: Failed }[]): Envelope[] {
-    const signalOf = this.options.elementSignal!;
-    let kept: Envelope[] | undefined;
-    for (let i = 0; i < envelopes.length; i++) {
-      const envelope = envelopes[i];
-      let reason: unknown;
-      let aborted = false;
-      try {
-        const signal = signalOf(envelope.input, envelope.seq);
-        if (signal?.aborted === true) {
-          aborted = true;
-          reason = signal.reason;
-        }
-      } catch (thrown) {
-        aborted = true;
-        reason = thrown;
-      }
-      if (aborted) {
-        kept ??= envelopes.slice(0, i);
-        const record = { stage: 'inference' as const, index: 0, element: envelope.value, error: toError(reason) };
-        dropped.push({ seq: envelope.seq, entry: new Failed(record) });
-      } else {
-        kept?.push(envelope);
-      }
-    }
-    return kept ?? envelopes;
-  }
-
-  private run(envelopes: Envelope[], model: LoadedModel<any>): void {
-    if (!this.noBatching) this.target = this.estimator.nextBatchSize();
+  private run(batch: QueuedBatch, model: LoadedModel<any>): void {
+    this.policy.next();
     this.inFlight++;
     this.slot.retain(model);
-    this.runner.run(envelopes, model, () => {
+    this.runner.run(batch, model, () => {
       this.inFlight--;
       this.slot.finish(model);
       if (this.closed) return;
-      this.pump(this.options.batch.maxBatchDurationMs === undefined);
+      this.arrival.invalidate();
+      this.pump(this.policy.timeBoundMs === undefined);
       this.maybeComplete();
     });
   }
 
-  /** A whole part of a batch succeeded: without postprocessing, its outputs go straight to the emitter. */
-  private postprocessBatch(part: readonly Envelope[], outputs: readonly unknown[], modelId: string): void {
-    if (this.noBatching || this.post.length > 0) {
-      for (let i = 0; i < part.length; i++) this.postprocess(part[i], outputs[i], modelId);
+  /** Elements `[lo, hi)` of a batch succeeded: without postprocessing, their outputs go straight to the emitter. */
+  private postprocessBatch(batch: QueuedBatch, lo: number, hi: number, outputs: readonly unknown[], id: string): void {
+    const seqs = batch.tags;
+    if (this.post.length > 0) {
+      for (let i = lo; i < hi; i++) this.postprocess(seqs[i], outputs[i - lo], id);
       return;
     }
     if (this.closed) return;
-    if (this.emitter instanceof Emitter) this.emitter.settleOutputs(part, outputs);
-    else for (let i = 0; i < part.length; i++) this.emitter.settle(part[i].seq, outputs[i]);
+    if (this.emitter instanceof Emitter) this.emitter.settleOutputs(seqs, lo, hi, outputs);
+    else for (let i = lo; i < hi; i++) this.emitter.settle(seqs[i], outputs[i - lo]);
   }
 
-  /**
-   * The size of the next batch of group `key`: the estimator's target — except at the start, where a burst already
-   * queued does not wait for Beam's ramp (1, 2, 4, …: one model call per doubling, which dominated short jobs; issue
-   * 11). Once the estimator has its first point, a group holding more than twice the target goes whole (up to
-   * `maxBatchSize`): the fit gets a small and a large size at once, and later targets grow from there.
-   */
-  private batchSizeFor(key: BatchKey): number {
-    const target = this.target;
-    if (this.noBatching || this.estimator.dataPoints !== 1) return target;
-    const queued = this.queue.group(key)?.count ?? 0;
-    return queued > 2 * target ? Math.min(queued, this.options.batch.maxBatchSize) : target;
-  }
-
-  private postprocess(envelope: Envelope, output: unknown, modelId: string): void {
-    const seq = envelope.seq;
+  private postprocess(seq: number, output: unknown, modelId: string): void {
     if (this.post.length === 0) {
       this.settle(seq, this.noBatching ? new Many(output as readonly unknown[]) : output);
       return;
     }
     if (!this.noBatching) {
       const result = applyFunctions('postprocess', this.post, output, modelId);
-      if (Pending.is(result)) this.later(seq, 'postprocess', result, (r) => this.settle(seq, r));
+      if (Pending.is(result)) this.pending.await(seq, 'postprocess', result, (r) => this.settle(seq, r));
       else this.settle(seq, result);
       return;
     }
@@ -395,62 +368,16 @@ export class InferenceEngine {
     }
     const all = forkJoin(results.map((r) => (Pending.is(r) ? r.outcome : of(r))));
     const viaPromise = results.some((r) => Pending.is(r) && r.viaPromise);
-    this.later(seq, 'postprocess', new Pending(all, pending.index, pending.element, viaPromise), (values) =>
+    this.pending.await(seq, 'postprocess', new Pending(all, pending.index, pending.element, viaPromise), (values) =>
       this.settle(seq, new Many(values as unknown[])),
     );
   }
 
-  /**
-   * Continues with `then` once asynchronous pre/postprocessing settles, unless closed by then. With `timeoutMs` it is
-   * bounded like a batch: past it the element fails (a Promise that never settles must not stall the stream).
-   */
-  private later(
-    seq: number,
-    stage: 'preprocess' | 'postprocess',
-    pending: Pending,
-    then: (value: unknown) => void,
-  ): void {
-    const { timeoutMs, scheduler } = this.options;
-    this.pendingWork++;
-    let done = false;
-    let timer: Subscription | undefined;
-    // Owned while it runs, dropped once settled (a long-lived stream keeps no subscription per element); a timeout
-    // unsubscribes it, so an Observable still running stops.
-    const subscription = new Subscription();
-    const finish = (outcome: () => void): void => {
-      if (done) return;
-      done = true;
-      this.pendingWork--;
-      timer?.unsubscribe();
-      this.subscriptions.remove(subscription);
-      subscription.unsubscribe();
-      if (this.closed) return;
-      outcome();
-      this.maybeComplete();
-    };
-    if (pending.viaPromise) hintPromiseInVirtualTime(stage, scheduler);
-    this.subscriptions.add(subscription);
-    subscription.add(pending.outcome.subscribe((value) => finish(() => then(value))));
-    if (timeoutMs !== undefined && !done) {
-      timer = scheduleOwned(
-        this.subscriptions,
-        scheduler,
-        () => {
-          const which = stage === 'preprocess' ? 'Preprocess' : 'Postprocess';
-          const error = new InferenceTimeoutError(
-            `${which} function ${pending.index} took longer than timeoutMs (${timeoutMs} ms) on element ${seq}.`,
-            timeoutMs,
-          );
-          finish(() => this.settle(seq, failure(stage, pending.index, pending.element, error)));
-        },
-        timeoutMs,
-      );
-    }
-  }
-
   /** An element is done (output, outputs or failure): emit it now or when its turn comes. */
   private settle(seq: number, entry: unknown): void {
-    if (!this.closed) this.emitter.settle(seq, entry);
+    if (this.closed) return;
+    this.emitter.settle(seq, entry);
+    this.arrival.invalidate();
   }
 
   private maybeComplete(): void {
@@ -459,7 +386,7 @@ export class InferenceEngine {
       !this.sourceDone ||
       this.queue.length > 0 ||
       this.inFlight > 0 ||
-      this.pendingWork > 0 ||
+      this.pending.count > 0 ||
       this.emitter.waiting > 0
     ) {
       return;
@@ -495,7 +422,15 @@ export class InferenceEngine {
     this.subscriptions.unsubscribe();
     this.runner.abortAll();
     this.queue.clear();
+    this.inputs?.clear();
     this.emitter.clear();
     this.slot.dispose();
   }
+}
+
+/** How arrival times are read (see `ArrivalClock`): exactly where time decides behaviour or is virtual. */
+function arrivalMode(options: EngineOptions): ArrivalMode {
+  if (options.batch.maxBatchDurationMs !== undefined) return 'exact';
+  if (options.metrics === undefined && options.stream !== true) return 'off';
+  return options.schedulerClock ? 'exact' : 'run';
 }

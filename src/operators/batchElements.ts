@@ -2,7 +2,7 @@ import { asapScheduler, Observable, Subject, takeUntil, type Subscription } from
 import type { Observer, OperatorFunction } from 'rxjs';
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 import { BatchQueue } from '../batching/BatchQueue.js';
-import { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
+import { BatchPolicy } from '../batching/BatchPolicy.js';
 import { resolveBatchConfig } from '../batching/resolveBatchConfig.js';
 
 export type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
@@ -67,15 +67,14 @@ export type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
  */
 export function batchElements<T>(config?: BatchElementsConfig<T>): OperatorFunction<T, T[]> {
   const resolved = resolveBatchConfig(config);
-  const { scheduler, maxBatchDurationMs, maxBatchWeight } = resolved;
+  const { scheduler, maxBatchDurationMs } = resolved;
   const timeBound = maxBatchDurationMs !== undefined;
   const quietScheduler = config?.scheduler === undefined ? asapScheduler : scheduler;
 
   return (source) =>
     new Observable<T[]>((subscriber) => {
-      const estimator = new BatchSizeEstimator(resolved);
+      const policy = new BatchPolicy(resolved);
       const queue = new BatchQueue<T>(resolved);
-      let target = estimator.nextBatchSize();
       const timers = new Map<BatchKey, Subscription>();
       let quiet: Subscription | undefined;
       let done = false;
@@ -105,7 +104,7 @@ export function batchElements<T>(config?: BatchElementsConfig<T>): OperatorFunct
 
       /** Takes one batch from group `key`, emits it, and feeds the estimator with the time it took downstream. */
       const emitFrom = (key: BatchKey): void => {
-        const batch = queue.takeFrom(key, target);
+        const batch = queue.takeFrom(key, policy.target);
         if (timeBound) {
           cancelTimer(key);
           // What is left forms a new partial batch, bounded from now.
@@ -113,8 +112,7 @@ export function batchElements<T>(config?: BatchElementsConfig<T>): OperatorFunct
         }
         const start = scheduler.now();
         subscriber.next(batch);
-        estimator.recordTime(batch.length, Math.max(0, scheduler.now() - start));
-        target = estimator.nextBatchSize();
+        policy.record(batch.length, Math.max(0, scheduler.now() - start));
       };
       const flushGroup = (key: BatchKey): void => {
         while (!subscriber.closed && queue.group(key) !== undefined) emitFrom(key);
@@ -143,7 +141,7 @@ export function batchElements<T>(config?: BatchElementsConfig<T>): OperatorFunct
           }
           const key = state.key;
           let group = queue.group(key);
-          while (group !== undefined && (group.count >= target || group.weight >= maxBatchWeight)) {
+          while (group !== undefined && policy.isFull(group)) {
             emitFrom(key);
             if (subscriber.closed) return;
             group = queue.group(key);

@@ -220,7 +220,8 @@ export function prepare(
     mergeBatchConfig(handler.batchConfig(), scheduler === undefined ? batch : { scheduler, ...batch }),
   );
   const timers = scheduler ?? resolvedBatch.scheduler;
-  const clock = clockOf(scheduler ?? (batch?.scheduler as SchedulerLike | undefined));
+  const clockScheduler = scheduler ?? (batch?.scheduler as SchedulerLike | undefined);
+  const clock = clockOf(clockScheduler);
   const metricsRecorder =
     metrics === false ? undefined : new RunInferenceMetrics(metrics, handler.getMetricsNamespace());
   const sideInput = modelMetadata === undefined ? undefined : from(modelMetadata);
@@ -234,6 +235,7 @@ export function prepare(
     scheduler: timers,
     burstScheduler: scheduler ?? (batch?.scheduler as SchedulerLike | undefined) ?? asapScheduler,
     clock,
+    schedulerClock: clockScheduler !== undefined && clockScheduler !== asyncScheduler,
     modelMetadata: sideInput,
     modelIdentifier,
     inferenceArgs,
