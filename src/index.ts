@@ -2,6 +2,7 @@
 export { runInference } from './operators/runInference.js';
 export { streamInference } from './operators/streamInference.js';
 export { withExceptionHandling } from './operators/withExceptionHandling.js';
+export { isExceptionAwareStage } from './operators/ExceptionAwareStage.js';
 export { partitionFailures } from './operators/partitionFailures.js';
 export { batchElements } from './operators/batchElements.js';
 export { BatchSizeEstimator } from './batching/BatchSizeEstimator.js';
@@ -131,10 +132,10 @@ export type { RemoteFailureReason } from './handlers/remote/RemoteInferenceError
 export type { Predictor, PredictorConfig, PredictRequestOptions } from './serving/createPredictor.js';
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
 export type { WithExceptionHandlingConfig } from './operators/withExceptionHandling.js';
+export type { ExceptionAwareStage, ExceptionModeConfig } from './operators/ExceptionAwareStage.js';
 export type {
   RunInferenceConfig,
   RunInferenceOperator,
-  ExceptionModeConfig,
   HandlerInput,
   HandlerOutput,
 } from './operators/runInference.js';

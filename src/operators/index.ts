@@ -2,6 +2,7 @@
 export { runInference } from './runInference.js';
 export { streamInference } from './streamInference.js';
 export { withExceptionHandling } from './withExceptionHandling.js';
+export { isExceptionAwareStage } from './ExceptionAwareStage.js';
 export { partitionFailures } from './partitionFailures.js';
 export { batchElements } from './batchElements.js';
 export { BatchSizeEstimator } from '../batching/BatchSizeEstimator.js';
@@ -12,11 +13,6 @@ export type { InferenceEvent } from '../core/InferenceEvent.js';
 export type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
 export type { WatchFilePatternConfig } from './watchFilePattern.js';
 export type { WithExceptionHandlingConfig } from './withExceptionHandling.js';
+export type { ExceptionAwareStage, ExceptionModeConfig } from './ExceptionAwareStage.js';
 export type { TracerLike, SpanLike, SpanAttributes, BatchOutcome } from '../engine/BatchSpan.js';
-export type {
-  RunInferenceConfig,
-  RunInferenceOperator,
-  ExceptionModeConfig,
-  HandlerInput,
-  HandlerOutput,
-} from './runInference.js';
+export type { RunInferenceConfig, RunInferenceOperator, HandlerInput, HandlerOutput } from './runInference.js';

@@ -1,17 +1,8 @@
-import {
-  asapScheduler,
-  asyncScheduler,
-  from,
-  Observable,
-  type ObservableInput,
-  type OperatorFunction,
-  type SchedulerLike,
-} from 'rxjs';
-import type { Either } from 'fp-ts/lib/Either.js';
+import { asapScheduler, asyncScheduler, from, Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import type { BatchElementsConfig } from '../batching/BatchElementsConfig.js';
 import { mergeBatchConfig, resolveBatchConfig } from '../batching/resolveBatchConfig.js';
 import { describeValue, type ModelLoadError } from '../core/errors.js';
-import type { FailedRecord, InferenceArgs, ModelUpdate } from '../core/types.js';
+import type { InferenceArgs, ModelUpdate } from '../core/types.js';
 import {
   checkBoolean,
   checkFunction,
@@ -26,6 +17,9 @@ import type { TracerLike } from '../engine/BatchSpan.js';
 import { defaultMetricsRegistry, type MetricsRegistry } from '../metrics/MetricsRegistry.js';
 import { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import { ModelHandler } from '../models/ModelHandler.js';
+import { exceptionAwareStage, type ExceptionAwareStage, type ExceptionModeConfig } from './ExceptionAwareStage.js';
+
+export type { ExceptionModeConfig } from './ExceptionAwareStage.js';
 
 /** Options of `runInference`. Every field is optional. */
 export interface RunInferenceConfig<In = unknown> {
@@ -76,19 +70,8 @@ export interface RunInferenceConfig<In = unknown> {
   readonly tracer?: TracerLike;
 }
 
-/** Options that only make sense when failures are values (`withExceptionHandling`). */
-export interface ExceptionModeConfig {
-  /** Split a failed batch to isolate the failing elements. @default the handler's `bisectOnFailure()` */
-  readonly bisect?: boolean;
-}
-
-/** The hook through which `withExceptionHandling` asks a `runInference` operator for its `Either` face. */
-export const EXCEPTION_MODE = Symbol('rxjs-inference.exceptionMode');
-
-/** A `runInference` operator: a plain `OperatorFunction`, plus the hook for `withExceptionHandling`. */
-export interface RunInferenceOperator<In, Out> extends OperatorFunction<In, Out> {
-  readonly [EXCEPTION_MODE]: (config: ExceptionModeConfig) => OperatorFunction<In, Either<FailedRecord<unknown>, Out>>;
-}
+/** A `runInference` operator: a plain `OperatorFunction` that `withExceptionHandling` can run with failures as values. */
+export type RunInferenceOperator<In, Out> = ExceptionAwareStage<In, Out>;
 
 /** Input type of a handler (after composition: what goes in before preprocessing). */
 export type HandlerInput<H> = H extends ModelHandler<infer In, any, any> ? In : never;
@@ -145,13 +128,13 @@ export function runInference<H extends ModelHandler<any, any, any>>(
   config?: RunInferenceConfig<any>,
 ): RunInferenceOperator<HandlerInput<H>, HandlerOutput<H>> {
   const resolve = prepare(handler, config);
-  const operator = ((source: Observable<HandlerInput<H>>) =>
-    engineOperator(resolve('throw', {}), source)) as RunInferenceOperator<HandlerInput<H>, HandlerOutput<H>>;
-  Object.defineProperty(operator, EXCEPTION_MODE, {
-    value: (exceptionConfig: ExceptionModeConfig) => (source: Observable<HandlerInput<H>>) =>
+  const operator = (source: Observable<HandlerInput<H>>): Observable<HandlerOutput<H>> =>
+    engineOperator(resolve('throw', {}), source);
+  return exceptionAwareStage(
+    operator,
+    (exceptionConfig) => (source: Observable<HandlerInput<H>>) =>
       engineOperator(resolve('either', exceptionConfig), source),
-  });
-  return operator;
+  );
 }
 
 /** Runs one engine per subscription (shared with `streamInference`). */

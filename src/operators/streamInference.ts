@@ -3,14 +3,13 @@ import type { InferenceEvent } from '../core/InferenceEvent.js';
 import type { ModelHandler } from '../models/ModelHandler.js';
 import {
   engineOperator,
-  EXCEPTION_MODE,
   prepare,
-  type ExceptionModeConfig,
   type HandlerInput,
   type HandlerOutput,
   type RunInferenceConfig,
   type RunInferenceOperator,
 } from './runInference.js';
+import { exceptionAwareStage } from './ExceptionAwareStage.js';
 
 /**
  * `runInference` that streams: delivers each element's partial outputs (e.g. generated tokens) as the model produces
@@ -71,15 +70,12 @@ export function streamInference<H extends ModelHandler<any, any, any>, P = unkno
   config?: RunInferenceConfig<any>,
 ): RunInferenceOperator<HandlerInput<H>, InferenceEvent<P, HandlerOutput<H>>> {
   const resolve = prepare(handler, config);
-  const operator = ((source: Observable<HandlerInput<H>>) =>
-    engineOperator({ ...resolve('throw', {}), stream: true }, source)) as RunInferenceOperator<
-    HandlerInput<H>,
-    InferenceEvent<P, HandlerOutput<H>>
-  >;
-  Object.defineProperty(operator, EXCEPTION_MODE, {
-    // Never bisect: a rerun would repeat the partial outputs of the elements it reruns.
-    value: (_: ExceptionModeConfig) => (source: Observable<HandlerInput<H>>) =>
+  const operator = (source: Observable<HandlerInput<H>>): Observable<InferenceEvent<P, HandlerOutput<H>>> =>
+    engineOperator({ ...resolve('throw', {}), stream: true }, source);
+  // Never bisect: a rerun would repeat the partial outputs of the elements it reruns.
+  return exceptionAwareStage(
+    operator,
+    () => (source: Observable<HandlerInput<H>>) =>
       engineOperator({ ...resolve('either', { bisect: false }), stream: true }, source),
-  });
-  return operator;
+  );
 }

@@ -3,16 +3,10 @@ import { type Either, left, right } from 'fp-ts/lib/Either.js';
 import type { FailedRecord } from '../core/types.js';
 import { checkBoolean, checkKnownKeys, checkObject } from '../core/validate.js';
 import { failure } from '../engine/Failed.js';
-import { EXCEPTION_MODE, type RunInferenceOperator } from './runInference.js';
+import { isExceptionAwareStage, type ExceptionAwareStage, type ExceptionModeConfig } from './ExceptionAwareStage.js';
 
-/** Options of `withExceptionHandling`. */
-export interface WithExceptionHandlingConfig {
-  /**
-   * For a `runInference` stage: split a failed batch in halves, recursively, so that only the elements that really
-   * fail become failure records and the others still get results. @default the handler's `bisectOnFailure()`
-   * (on for local handlers, off for `RemoteModelHandler`, where a repeated call costs quota)
-   */
-  readonly bisect?: boolean;
+/** Options of `withExceptionHandling`: the stage's exception mode (`bisect`), and `perElement` for other chains. */
+export interface WithExceptionHandlingConfig extends ExceptionModeConfig {
   /**
    * Required to wrap a stage that is not a `runInference(...)` or `streamInference(...)` operator: says that the stage
    * is element-wise (each element gives its outputs on its own, like `map` or `mergeMap`), so each element is run
@@ -58,12 +52,15 @@ export interface WithExceptionHandlingConfig {
  * results$.subscribe(console.log);
  * ```
  *
+ * What is wrapped as a whole is an explicit contract, {@link ExceptionAwareStage}: the type `runInference` and
+ * `streamInference` return (`RunInferenceOperator`), checked by `isExceptionAwareStage` when the operator is created.
+ *
  * @param stage A `runInference(...)` or `streamInference(...)` operator, or an element-wise chain (with `perElement`).
  * @param config Options (bisection; `perElement` for element-wise chains). Unknown keys are a `TypeError`.
  * @returns An operator emitting `Either<FailedRecord, Out>` per element.
  */
 export function withExceptionHandling<In, Out>(
-  stage: RunInferenceOperator<In, Out>,
+  stage: ExceptionAwareStage<In, Out>,
   config?: WithExceptionHandlingConfig & { readonly perElement?: false },
 ): OperatorFunction<In, Either<FailedRecord<unknown>, Out>>;
 export function withExceptionHandling<In, Out>(
@@ -83,17 +80,17 @@ export function withExceptionHandling<In, Out>(
   checkKnownKeys('withExceptionHandling config', config, CONFIG_KEYS);
   checkBoolean('bisect', config?.bisect);
   checkBoolean('perElement', config?.perElement);
-  // The contract: runInference and streamInference operators carry their exception mode (RunInferenceOperator's
-  // typed hook). Anything else must be declared element-wise: a pipe() chain that contains runInference loses the hook
-  // and would silently run one batch per element, a buffering operator would silently see one element at a time.
-  const exceptionMode = (stage as Partial<RunInferenceOperator<In, Out>>)[EXCEPTION_MODE];
-  if (exceptionMode !== undefined) {
+  // The contract (ExceptionAwareStage): runInference and streamInference operators are registered exception-aware
+  // stages and are wrapped as a whole. Anything else must be declared element-wise: a pipe() chain that contains
+  // runInference is not one and would silently run one batch per element, a buffering operator would silently see one
+  // element at a time.
+  if (isExceptionAwareStage(stage)) {
     if (config?.perElement === true) {
       throw new TypeError(
         '`perElement: true` is for element-wise chains; a runInference(...) operator is wrapped as a whole (batched).',
       );
     }
-    return exceptionMode({ bisect: config?.bisect });
+    return stage.withFailuresAsValues({ bisect: config?.bisect });
   }
   if (config?.perElement !== true) throw new TypeError(NOT_A_STAGE);
   return (source) => isolateElements(source, stage);

@@ -1,7 +1,14 @@
 import { bufferCount, from, map, Observable, pipe, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { type Either, isLeft, isRight } from 'fp-ts/lib/Either.js';
-import { modelHandler, partitionFailures, runInference, withExceptionHandling } from '../../src/index';
+import {
+  isExceptionAwareStage,
+  modelHandler,
+  partitionFailures,
+  runInference,
+  streamInference,
+  withExceptionHandling,
+} from '../../src/index';
 import type { FailedRecord } from '../../src/index';
 import { FakeModelHandler } from '../../src/testing';
 
@@ -232,6 +239,27 @@ describe('withExceptionHandling: misuse caught when the operator is created (iss
     expect(() => withExceptionHandling(chain)).toThrow(
       /withPreprocessFn.*pipe\(map\(f\), withExceptionHandling\(runInference\(h\)\)\)/,
     );
+  });
+
+  it('the contract is ExceptionAwareStage: runInference and streamInference operators are, pipe() and look-alikes are not', () => {
+    expect(isExceptionAwareStage(runInference(addOne))).toBe(true);
+    expect(isExceptionAwareStage(streamInference(addOne))).toBe(true);
+    expect(
+      isExceptionAwareStage(
+        pipe(
+          map((x: number) => x),
+          runInference(addOne),
+        ),
+      ),
+    ).toBe(false);
+    expect(isExceptionAwareStage(map((x: number) => x))).toBe(false);
+    // A function that merely has the property (duck typing) is not registered, so it is not wrapped as a whole.
+    const lookAlike = Object.assign(
+      map((x: number) => x + 1),
+      { withFailuresAsValues: () => map(() => 'never used') },
+    );
+    expect(isExceptionAwareStage(lookAlike)).toBe(false);
+    expect(() => withExceptionHandling(lookAlike as never)).toThrow(/not a runInference/);
   });
 
   it('perElement on a runInference operator is a TypeError (it is batched as a whole)', () => {
