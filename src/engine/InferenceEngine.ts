@@ -1,4 +1,13 @@
-import { forkJoin, type Observable, of, type SchedulerLike, type Subscriber, Subscription, takeWhile } from 'rxjs';
+import {
+  forkJoin,
+  type Observable,
+  of,
+  type SchedulerLike,
+  Subject,
+  type Subscriber,
+  Subscription,
+  takeUntil,
+} from 'rxjs';
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
@@ -78,6 +87,8 @@ export class InferenceEngine {
   private readonly post: readonly PostprocessFn[];
   private readonly noBatching: boolean;
   private readonly subscriptions = new Subscription();
+  /** Fired when no more source elements are accepted (closed, or ending). */
+  private readonly stop = new Subject<void>();
   private flushAction: Subscription | undefined;
   private timeBoundAction: Subscription | undefined;
 
@@ -180,10 +191,11 @@ export class InferenceEngine {
       );
     }
     if (this.closed) return;
-    // `takeWhile` lets a synchronous, endless source stop as soon as we are closed (e.g. by a downstream `take`), or
-    // as soon as we stop accepting (a plain-mode overflow).
+    // `stop` lets a synchronous, endless source stop as soon as we are closed (e.g. by a downstream `take`), or as
+    // soon as we stop accepting (a plain-mode overflow): `takeUntil` closes the source's subscriber at once. It adds
+    // no step per element (the source delivers straight to the observer below), where `takeWhile` added one.
     this.subscriptions.add(
-      source.pipe(takeWhile(() => !this.closed && this.ending === undefined)).subscribe({
+      source.pipe(takeUntil(this.stop)).subscribe({
         next: (value) => this.onNext(value),
         error: (error: unknown) => this.endWith(error),
         complete: () => {
@@ -406,6 +418,7 @@ export class InferenceEngine {
     if (this.closed || this.ending !== undefined) return;
     this.ending = { error };
     this.sourceDone = true;
+    this.stop.next();
     this.pump(true);
     this.maybeComplete();
   }
@@ -419,6 +432,7 @@ export class InferenceEngine {
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stop.next();
     this.subscriptions.unsubscribe();
     this.runner.abortAll();
     this.queue.clear();
