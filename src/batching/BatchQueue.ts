@@ -1,6 +1,7 @@
 import { describeValue } from '../core/errors.js';
 import type { BatchKey } from './BatchElementsConfig.js';
-import { BatchGroup as Group, COMPACT_MIN, type GroupState } from './BatchGroup.js';
+import { BatchGroup as Group, type GroupState } from './BatchGroup.js';
+import { PushOrderLog } from './PushOrderLog.js';
 
 export type { GroupState } from './BatchGroup.js';
 
@@ -52,15 +53,11 @@ export class BatchQueue<T> {
   private readonly single: Group<T> | undefined;
   /** Non-empty groups by key, with a `batchKeyFn`. */
   private readonly groups = new Map<BatchKey, Group<T>>();
-  /**
-   * Push-order log with a `batchKeyFn`, run-length encoded: run `h` holds the items pushed with sequence numbers
-   * `[orderStarts[h], orderEnds[h])`, all of group `orderKeys[h]` (consecutive pushes of one key extend the last run,
-   * so a queue of one shape costs one entry, not one per item). Consumed runs are skipped lazily.
-   */
-  private orderKeys: BatchKey[] = [];
-  private orderStarts: number[] = [];
-  private orderEnds: number[] = [];
-  private orderHead = 0;
+  /** Push order by key, with a `batchKeyFn` (for the oldest group). */
+  private readonly order = new PushOrderLog((key, end) => {
+    const group = this.groups.get(key);
+    return group !== undefined && group.seqs![group.head] < end;
+  });
   /** The group of the last push (consecutive items of one key skip the map lookup). */
   private lastGroup: Group<T> | undefined;
   private nextSeq = 0;
@@ -111,14 +108,7 @@ export class BatchQueue<T> {
       }
       const seq = this.nextSeq++;
       group.seqs!.push(seq);
-      const last = this.orderKeys.length - 1;
-      if (last >= this.orderHead && this.orderKeys[last] === key && this.orderEnds[last] === seq) {
-        this.orderEnds[last] = seq + 1;
-      } else {
-        this.orderKeys.push(key);
-        this.orderStarts.push(seq);
-        this.orderEnds.push(seq + 1);
-      }
+      this.order.record(key, seq);
     }
     group.items.push(item);
     if (group.tags !== undefined) {
@@ -207,8 +197,8 @@ export class BatchQueue<T> {
     this.total -= n;
     if (this.single === undefined) {
       if (group.count === 0) this.deleteGroup(group);
-      if (this.total === 0) this.resetOrder();
-      else this.compactOrder();
+      if (this.total === 0) this.order.reset();
+      else this.order.compact(this.total);
     }
   }
 
@@ -233,18 +223,7 @@ export class BatchQueue<T> {
   /** Key of the group whose head item is the oldest, or `undefined` when the queue is empty. */
   oldestKey(): BatchKey | undefined {
     if (this.single !== undefined || this.total === 0) return undefined;
-    const keys = this.orderKeys;
-    const ends = this.orderEnds;
-    let h = this.orderHead;
-    for (; h < keys.length; h++) {
-      const group = this.groups.get(keys[h]);
-      // The first run not yet consumed holds the oldest item overall: its group's head (every earlier run is consumed).
-      if (group !== undefined && group.seqs![group.head] < ends[h]) break;
-    }
-    this.orderHead = h;
-    const key = keys[h];
-    this.compactOrder();
-    return key;
+    return this.order.oldest(this.total);
   }
 
   /** Removes and returns every item, in push order. */
@@ -256,16 +235,15 @@ export class BatchQueue<T> {
       group.advance(group.count, group.weight);
     } else {
       out = [];
-      for (let h = this.orderHead; h < this.orderKeys.length; h++) {
-        const group = this.groups.get(this.orderKeys[h]);
-        if (group === undefined) continue;
-        const end = this.orderEnds[h];
+      this.order.forEachRun((key, end) => {
+        const group = this.groups.get(key);
+        if (group === undefined) return;
         while (group.head < group.items.length && group.seqs![group.head] < end) out.push(group.items[group.head++]);
-      }
+      });
       for (const group of this.groups.values()) group.advance(group.count, group.weight);
       this.groups.clear();
       this.lastGroup = undefined;
-      this.resetOrder();
+      this.order.reset();
     }
     this.total = 0;
     return out;
@@ -274,40 +252,5 @@ export class BatchQueue<T> {
   private deleteGroup(group: Group<T>): void {
     this.groups.delete(group.key);
     if (this.lastGroup === group) this.lastGroup = undefined;
-  }
-
-  private resetOrder(): void {
-    this.orderKeys = [];
-    this.orderStarts = [];
-    this.orderEnds = [];
-    this.orderHead = 0;
-  }
-
-  /** Keeps the log at most about twice the live items: drop consumed runs at the head, or filter out consumed ones. */
-  private compactOrder(): void {
-    const size = this.orderKeys.length - this.orderHead;
-    if (this.orderHead >= COMPACT_MIN && this.orderHead * 2 >= this.orderKeys.length) {
-      this.orderKeys.splice(0, this.orderHead);
-      this.orderStarts.splice(0, this.orderHead);
-      this.orderEnds.splice(0, this.orderHead);
-      this.orderHead = 0;
-    } else if (size > 2 * this.total + COMPACT_MIN) {
-      // Items taken from groups other than the oldest leave consumed runs behind the live head: filter them out.
-      const keys: BatchKey[] = [];
-      const starts: number[] = [];
-      const ends: number[] = [];
-      for (let h = this.orderHead; h < this.orderKeys.length; h++) {
-        const group = this.groups.get(this.orderKeys[h]);
-        if (group !== undefined && group.seqs![group.head] < this.orderEnds[h]) {
-          keys.push(this.orderKeys[h]);
-          starts.push(this.orderStarts[h]);
-          ends.push(this.orderEnds[h]);
-        }
-      }
-      this.orderKeys = keys;
-      this.orderStarts = starts;
-      this.orderEnds = ends;
-      this.orderHead = 0;
-    }
   }
 }

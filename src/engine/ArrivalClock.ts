@@ -61,3 +61,22 @@ export class ArrivalClock {
     this.left = 0;
   }
 }
+
+/** What decides how arrival times are read. */
+export interface ArrivalNeeds {
+  /** A time bound (`maxBatchDurationMs`) is configured. */
+  readonly timeBound: boolean;
+  /** The queue-wait metric is recorded. */
+  readonly metrics: boolean;
+  /** Streaming (time to first output is recorded). */
+  readonly stream: boolean;
+  /** The clock is a user scheduler's `now()` (virtual time in tests). */
+  readonly schedulerClock: boolean;
+}
+
+/** Exact where time decides behaviour or is virtual; off where nothing reads arrival times; else one read per run. */
+export function arrivalMode(needs: ArrivalNeeds): ArrivalMode {
+  if (needs.timeBound) return 'exact';
+  if (!needs.metrics && !needs.stream) return 'off';
+  return needs.schedulerClock ? 'exact' : 'run';
+}

@@ -1,64 +1,24 @@
-import {
-  forkJoin,
-  type Observable,
-  of,
-  type SchedulerLike,
-  Subject,
-  type Subscriber,
-  Subscription,
-  takeUntil,
-} from 'rxjs';
+import { type Observable, Subject, type Subscriber, Subscription, takeUntil } from 'rxjs';
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
-import type { ResolvedBatchConfig } from '../batching/resolveBatchConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
 import { BatchPolicy } from '../batching/BatchPolicy.js';
-import { BufferOverflowError, describeValue, InvalidExampleError, type ModelLoadError } from '../core/errors.js';
-import type { InferenceArgs, ModelUpdate } from '../core/types.js';
-import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
-import type { ModelHandler, PostprocessFn, PreprocessFn } from '../models/ModelHandler.js';
-import { BatchRunner, type QueuedBatch } from './BatchRunner.js';
-import type { TracerLike } from './BatchSpan.js';
+import type { ModelUpdate } from '../core/types.js';
+import type { PreprocessFn } from '../models/ModelHandler.js';
+import { notABatchError, overflowError } from './admissionErrors.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
-import { ArrivalClock, type ArrivalMode } from './ArrivalClock.js';
-import { dropAborted, type Dropped } from './dropAborted.js';
-import { PendingWork } from './PendingWork.js';
-import { isOutputArray } from '../models/inferenceOutputs.js';
+import { ArrivalClock, arrivalMode } from './ArrivalClock.js';
+import type { BatchRunner, QueuedBatch } from './BatchRunner.js';
+import { engineBatchRunner } from './engineBatchRunner.js';
+import { type Dropped, takeUnaborted } from './dropAborted.js';
+import { Emitter, Many } from './Emitter.js';
+import type { EngineOptions } from './EngineOptions.js';
+import { engineModelSlot } from './engineModelSlot.js';
 import { Failed, failure } from './Failed.js';
-import { type LoadedModel, ModelSlot } from './ModelSlot.js';
-import { scheduleOwned } from './scheduleOwned.js';
-import { Emitter, type EngineMode, Many } from './Emitter.js';
+import type { LoadedModel, ModelSlot } from './ModelSlot.js';
+import { PendingWork } from './PendingWork.js';
+import { Postprocessor } from './Postprocessor.js';
+import { FlushTimers } from './FlushTimers.js';
 import { StreamEmitter } from './StreamEmitter.js';
-
-/** Everything one engine needs, resolved and validated by the operator. */
-export interface EngineOptions {
-  readonly handler: ModelHandler<any, any, any>;
-  readonly mode: EngineMode;
-  readonly ordered: boolean;
-  readonly concurrent: number;
-  readonly maxBufferedElements: number;
-  readonly batch: ResolvedBatchConfig<any>;
-  /** Timers (time bounds, timeouts) and the clock of virtual-time tests. */
-  readonly scheduler: SchedulerLike;
-  /** Where "end of a synchronous burst" is detected: `asapScheduler` unless the user gave a scheduler. */
-  readonly burstScheduler: SchedulerLike;
-  readonly clock: () => number;
-  /** `clock` is a user scheduler's `now()` (virtual time in tests): arrival times are read per element. */
-  readonly schedulerClock: boolean;
-  readonly modelMetadata: Observable<ModelUpdate> | undefined;
-  readonly modelIdentifier: string | undefined;
-  readonly inferenceArgs: InferenceArgs | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly onModelLoadError: ((error: ModelLoadError, metadata: ModelUpdate) => void) | undefined;
-  readonly onModelLoad: ((modelId: string) => void) | undefined;
-  readonly metrics: RunInferenceMetrics | undefined;
-  /** A span per model call where a tracer is configured. */
-  readonly tracer?: TracerLike;
-  readonly bisect: boolean;
-  /** `streamInference`: partial outputs are delivered, results come as `end` events. */
-  readonly stream?: boolean;
-  /** An element whose signal has aborted when its batch is formed is taken out and fails with the signal's reason. */
-  readonly elementSignal: ((element: unknown, index: number) => AbortSignal | undefined) | undefined;
-}
 
 const DEFAULT_UPDATE: ModelUpdate = { modelId: '', modelName: '' };
 
@@ -84,13 +44,12 @@ export class InferenceEngine {
   private readonly slot: ModelSlot<any>;
   private readonly runner: BatchRunner;
   private readonly pre: readonly PreprocessFn[];
-  private readonly post: readonly PostprocessFn[];
+  private readonly outputs: Postprocessor;
   private readonly noBatching: boolean;
   private readonly subscriptions = new Subscription();
   /** Fired when no more source elements are accepted (closed, or ending). */
   private readonly stop = new Subject<void>();
-  private flushAction: Subscription | undefined;
-  private timeBoundAction: Subscription | undefined;
+  private readonly timers: FlushTimers;
 
   constructor(
     private readonly options: EngineOptions,
@@ -98,16 +57,13 @@ export class InferenceEngine {
   ) {
     const { handler, batch } = options;
     this.pre = handler.preprocessFns();
-    this.post = handler.postprocessFns();
     this.noBatching = handler.skipBatching();
-    this.queue = new BatchQueue<unknown>({
-      batchKeyFn: batch.batchKeyFn,
-      elementSizeFn: batch.elementSizeFn,
-      maxBatchWeight: batch.maxBatchWeight,
-      tagged: true,
-    });
+    this.queue = new BatchQueue<unknown>({ ...batch, tagged: true });
     this.policy = new BatchPolicy(batch, { single: this.noBatching, wholeBurst: true });
-    this.arrival = new ArrivalClock(options.clock, arrivalMode(options), options.burstScheduler, this.subscriptions);
+    const needs = { timeBound: batch.maxBatchDurationMs !== undefined, metrics: options.metrics !== undefined };
+    const mode = arrivalMode({ ...needs, stream: options.stream === true, schedulerClock: options.schedulerClock });
+    this.arrival = new ArrivalClock(options.clock, mode, options.burstScheduler, this.subscriptions);
+    this.timers = new FlushTimers(this.subscriptions, options.scheduler, options.burstScheduler);
     this.pending = new PendingWork({
       owner: this.subscriptions,
       scheduler: options.scheduler,
@@ -121,49 +77,17 @@ export class InferenceEngine {
     this.emitter = options.stream
       ? new StreamEmitter(options.mode, options.ordered, subscriber, fail, options.clock, options.metrics)
       : new Emitter(options.mode, options.ordered, subscriber, fail);
-    this.slot = new ModelSlot({
-      handler,
-      scheduler: options.scheduler,
-      clock: options.clock,
-      timeoutMs: options.timeoutMs,
-      modelIdentifier: options.modelIdentifier,
-      onReady: () => {
-        try {
-          options.onModelLoad?.(this.slot.model!.id);
-        } catch (thrown) {
-          this.fail(thrown);
-          return;
-        }
-        this.pump(true);
-      },
-      onFatal: (error) => this.fail(error),
-      onLoadError: (error, update) => {
-        options.metrics?.recordLoadFailure();
-        try {
-          options.onModelLoadError?.(error, update);
-        } catch (thrown) {
-          // A throwing callback is a bug in the pipeline: it ends the stream rather than the process.
-          this.fail(thrown);
-        }
-      },
-      onLoaded: (latencyMs, byteSize, prefix, device) => {
-        const metrics = prefix === undefined ? options.metrics : options.metrics?.withPrefix(prefix);
-        metrics?.recordLoad(latencyMs, byteSize);
-        if (device !== undefined) metrics?.recordDevice(device);
-      },
+    this.slot = engineModelSlot(options, {
+      ready: () => this.pump(true),
+      fail: (error) => this.fail(error),
     });
-    this.runner = new BatchRunner({
-      handler,
-      scheduler: options.scheduler,
-      clock: options.clock,
-      inferenceArgs: options.inferenceArgs,
-      timeoutMs: options.timeoutMs,
-      metrics: options.metrics,
-      tracer: options.tracer,
-      bisect: options.mode === 'either' && options.bisect,
-      noBatching: this.noBatching,
-      onOutputs: (seq, outputs, modelId) => this.postprocess(seq, outputs, modelId),
-      onBatchOutputs: (queued, lo, hi, outputs, modelId) => this.postprocessBatch(queued, lo, hi, outputs, modelId),
+    this.outputs = new Postprocessor(handler.postprocessFns(), this.noBatching, this.pending, this.emitter, {
+      closed: () => this.closed,
+      settle: (seq, entry) => this.settle(seq, entry),
+    });
+    this.runner = engineBatchRunner(options, this.noBatching, {
+      onOutputs: (seq, outputs, modelId) => this.outputs.ofBatchElement(seq, outputs, modelId),
+      onBatchOutputs: (queued, lo, hi, outputs, modelId) => this.outputs.ofBatch(queued, lo, hi, outputs, modelId),
       onFailure: (seq, record) => this.settle(seq, new Failed(record)),
       onPartial:
         this.emitter instanceof StreamEmitter
@@ -220,13 +144,8 @@ export class InferenceEngine {
   }
 
   private enqueue(seq: number, input: unknown, value: unknown): void {
-    const { maxBufferedElements } = this.options;
-    if (this.queue.length >= maxBufferedElements) {
-      const error = new BufferOverflowError(
-        `runInference queued ${maxBufferedElements} elements (maxBufferedElements) while the model was busy or loading; ` +
-          `element ${seq} does not fit. Raise maxBufferedElements, or slow the source down.`,
-        maxBufferedElements,
-      );
+    if (this.queue.length >= this.options.maxBufferedElements) {
+      const error = overflowError(seq, this.options.maxBufferedElements);
       if (this.options.mode === 'throw') {
         // Not accepted: it takes no place in the output order; what was accepted before it still comes out.
         this.settle(seq, new Many([]));
@@ -236,14 +155,9 @@ export class InferenceEngine {
       }
       return;
     }
-    if (this.noBatching && !(isOutputArray(value) && value.length > 0)) {
-      const error = new InvalidExampleError(
-        `Element ${seq} is ${isOutputArray(value) ? 'an empty batch' : `not a batch: ${describeValue(value)}`}; ` +
-          'with withNoBatching() every element must be a non-empty array of examples.',
-        undefined,
-        undefined,
-      );
-      this.settle(seq, failure('inference', 0, value, error));
+    const notABatch = this.noBatching ? notABatchError(seq, value) : undefined;
+    if (notABatch !== undefined) {
+      this.settle(seq, failure('inference', 0, value, notABatch));
       return;
     }
     let group: GroupState;
@@ -287,25 +201,15 @@ export class InferenceEngine {
     if (arrivedAt === undefined) return false;
     const wait = this.policy.waitMs(arrivedAt, this.options.clock());
     if (wait <= 0) return true;
-    if (this.timeBoundAction === undefined || this.timeBoundAction.closed) {
-      this.timeBoundAction = scheduleOwned(
-        this.subscriptions,
-        this.options.scheduler,
-        () => {
-          this.timeBoundAction = undefined;
-          this.arrival.invalidate();
-          this.pump(false);
-        },
-        wait,
-      );
-    }
+    this.timers.after(wait, () => {
+      this.arrival.invalidate();
+      this.pump(false);
+    });
     return false;
   }
 
   private scheduleFlush(): void {
-    if (this.flushAction !== undefined && !this.flushAction.closed) return;
-    this.flushAction = scheduleOwned(this.subscriptions, this.options.burstScheduler, () => {
-      this.flushAction = undefined;
+    this.timers.atBurstEnd(() => {
       this.arrival.invalidate();
       this.pump(true);
     });
@@ -313,23 +217,18 @@ export class InferenceEngine {
 
   private dispatch(key: BatchKey): void {
     const model = this.slot.model!;
-    let batch = this.queue.takeTagged(key, this.policy.sizeFor(this.queue.group(key)?.count ?? 0));
-    let dropped: Dropped[] | undefined;
+    const size = this.policy.sizeFor(this.queue.group(key)?.count ?? 0);
     const signalOf = this.options.elementSignal;
-    if (signalOf !== undefined) {
-      // Aborted elements leave here, before the model sees them; if a whole batch was aborted, take the next one.
+    let batch: QueuedBatch | undefined;
+    let dropped: Dropped[] | undefined;
+    if (signalOf === undefined) {
+      batch = this.queue.takeTagged(key, size);
+    } else {
+      // Aborted elements leave here, before the model sees them.
       dropped = [];
-      while (batch !== undefined) {
-        const taken = batch;
-        const inputs = this.inputs;
-        const inputOf = inputs === undefined ? (i: number) => taken.items[i] : (i: number) => inputs.get(taken.tags[i]);
-        batch = dropAborted(taken, signalOf, inputOf, dropped);
-        if (inputs !== undefined) for (const seq of taken.tags) inputs.delete(seq);
-        if (batch.items.length > 0) break;
-        batch = this.queue.takeTagged(key, this.policy.target);
-      }
+      batch = takeUnaborted(this.queue, key, [size, this.policy.target], signalOf, this.inputs, dropped);
     }
-    if (batch !== undefined && batch.items.length > 0) this.run(batch, model);
+    if (batch !== undefined) this.run(batch, model);
     this.arrival.invalidate();
     // Settled once the batch is under way, so that a subscriber reacting to them finds the engine consistent.
     if (dropped !== undefined) for (const { seq, entry } of dropped) this.settle(seq, entry);
@@ -349,42 +248,6 @@ export class InferenceEngine {
     });
   }
 
-  /** Elements `[lo, hi)` of a batch succeeded: without postprocessing, their outputs go straight to the emitter. */
-  private postprocessBatch(batch: QueuedBatch, lo: number, hi: number, outputs: readonly unknown[], id: string): void {
-    const seqs = batch.tags;
-    if (this.post.length > 0) {
-      for (let i = lo; i < hi; i++) this.postprocess(seqs[i], outputs[i - lo], id);
-      return;
-    }
-    if (this.closed) return;
-    if (this.emitter instanceof Emitter) this.emitter.settleOutputs(seqs, lo, hi, outputs);
-    else for (let i = lo; i < hi; i++) this.emitter.settle(seqs[i], outputs[i - lo]);
-  }
-
-  private postprocess(seq: number, output: unknown, modelId: string): void {
-    if (this.post.length === 0) {
-      this.settle(seq, this.noBatching ? new Many(output as readonly unknown[]) : output);
-      return;
-    }
-    if (!this.noBatching) {
-      const result = applyFunctions('postprocess', this.post, output, modelId);
-      if (Pending.is(result)) this.pending.await(seq, 'postprocess', result, (r) => this.settle(seq, r));
-      else this.settle(seq, result);
-      return;
-    }
-    const results = (output as readonly unknown[]).map((o) => applyFunctions('postprocess', this.post, o, modelId));
-    const pending = results.find(Pending.is);
-    if (pending === undefined) {
-      this.settle(seq, new Many(results));
-      return;
-    }
-    const all = forkJoin(results.map((r) => (Pending.is(r) ? r.outcome : of(r))));
-    const viaPromise = results.some((r) => Pending.is(r) && r.viaPromise);
-    this.pending.await(seq, 'postprocess', new Pending(all, pending.index, pending.element, viaPromise), (values) =>
-      this.settle(seq, new Many(values as unknown[])),
-    );
-  }
-
   /** An element is done (output, outputs or failure): emit it now or when its turn comes. */
   private settle(seq: number, entry: unknown): void {
     if (this.closed) return;
@@ -393,16 +256,8 @@ export class InferenceEngine {
   }
 
   private maybeComplete(): void {
-    if (
-      this.closed ||
-      !this.sourceDone ||
-      this.queue.length > 0 ||
-      this.inFlight > 0 ||
-      this.pending.count > 0 ||
-      this.emitter.waiting > 0
-    ) {
-      return;
-    }
+    const busy = this.queue.length > 0 || this.inFlight > 0 || this.pending.count > 0 || this.emitter.waiting > 0;
+    if (this.closed || !this.sourceDone || busy) return;
     // The model is released before completion (or the source's error) is delivered downstream.
     this.teardown();
     if (this.ending !== undefined) this.subscriber.error(this.ending.error);
@@ -440,11 +295,4 @@ export class InferenceEngine {
     this.emitter.clear();
     this.slot.dispose();
   }
-}
-
-/** How arrival times are read (see `ArrivalClock`): exactly where time decides behaviour or is virtual. */
-function arrivalMode(options: EngineOptions): ArrivalMode {
-  if (options.batch.maxBatchDurationMs !== undefined) return 'exact';
-  if (options.metrics === undefined && options.stream !== true) return 'off';
-  return options.schedulerClock ? 'exact' : 'run';
 }

@@ -1,3 +1,5 @@
+import type { BatchKey } from '../batching/BatchElementsConfig.js';
+import type { BatchQueue } from '../batching/BatchQueue.js';
 import { toError } from '../core/errors.js';
 import type { QueuedBatch } from './BatchRunner.js';
 import { Failed } from './Failed.js';
@@ -45,4 +47,31 @@ export function dropAborted(
     }
   }
   return kept ?? batch;
+}
+
+/**
+ * Takes the next batch of group `key` (`sizes[0]` elements, then `sizes[1]` for each further try) without its aborted
+ * elements, which go to `dropped`; when a whole batch was aborted, takes the next one. `inputs`: each element's input
+ * by sequence number where it differs from the queued value (preprocessing); its entries for taken elements go.
+ *
+ * @returns `undefined` when the group ran out.
+ */
+export function takeUnaborted(
+  queue: BatchQueue<unknown>,
+  key: BatchKey,
+  sizes: readonly [number, number],
+  signalOf: (element: unknown, index: number) => AbortSignal | undefined,
+  inputs: Map<number, unknown> | undefined,
+  dropped: Dropped[],
+): QueuedBatch | undefined {
+  let taken = queue.takeTagged(key, sizes[0]);
+  while (taken !== undefined) {
+    const { items, tags } = taken;
+    const inputOf = inputs === undefined ? (i: number) => items[i] : (i: number) => inputs.get(tags[i]);
+    const kept = dropAborted(taken, signalOf, inputOf, dropped);
+    if (inputs !== undefined) for (const seq of tags) inputs.delete(seq);
+    if (kept.items.length > 0) return kept;
+    taken = queue.takeTagged(key, sizes[1]);
+  }
+  return undefined;
 }

@@ -12,7 +12,8 @@ import {
   checkScheduler,
 } from '../core/validate.js';
 import type { EngineMode } from '../engine/Emitter.js';
-import { InferenceEngine, type EngineOptions } from '../engine/InferenceEngine.js';
+import type { EngineOptions } from '../engine/EngineOptions.js';
+import { InferenceEngine } from '../engine/InferenceEngine.js';
 import type { TracerLike } from '../engine/BatchSpan.js';
 import { defaultMetricsRegistry, type MetricsRegistry } from '../metrics/MetricsRegistry.js';
 import { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';

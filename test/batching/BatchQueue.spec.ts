@@ -1,4 +1,5 @@
 import { BatchQueue } from '../../src/batching/BatchQueue';
+import type { PushOrderLog } from '../../src/batching/PushOrderLog';
 
 describe('BatchQueue', () => {
   describe('single group (no batchKeyFn)', () => {
@@ -238,8 +239,8 @@ describe('BatchQueue', () => {
       }
       expect(taken).toBe(100_000);
       expect(queue.oldestKey()).toBe('stuck');
-      const log = (queue as unknown as { orderKeys: unknown[] }).orderKeys;
-      expect(log.length).toBeLessThan(5000);
+      const log = (queue as unknown as { order: PushOrderLog }).order;
+      expect(log.runs).toBeLessThan(5000);
       expect(queue.take(5)).toEqual([-1]);
       expect(queue.length).toBe(0);
     });
