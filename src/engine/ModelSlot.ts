@@ -2,7 +2,7 @@ import { Subscription, type SchedulerLike } from 'rxjs';
 import { InferenceTimeoutError, messageOf, ModelLoadError } from '../core/errors.js';
 import type { ModelMetadata, ModelUpdate } from '../core/types.js';
 import type { ModelHandler } from '../models/ModelHandler.js';
-import { loadModel$, releaseQuietly } from './loadModel.js';
+import { ModelHolder, type HeldLoad } from '../models/ModelHolder.js';
 import { sharedModels } from './SharedModelRegistry.js';
 
 /** A loaded model and the batches running on it. */
@@ -12,14 +12,11 @@ export interface LoadedModel<M> {
   readonly id: string;
   /** Metrics prefix from the side input's `modelName` (`'<modelName>_'`), if any. */
   readonly prefix: string | undefined;
-  /** Batches in flight on this model. */
-  refs: number;
 }
 
-interface Holder<M> extends LoadedModel<M> {
-  retired: boolean;
-  released: boolean;
-  readonly free: () => void;
+/** A model this slot loaded: the holder counts its batches and releases it once. */
+interface Serving<M> extends LoadedModel<M> {
+  readonly holder: ModelHolder<M>;
 }
 
 export interface ModelSlotOptions<M> {
@@ -46,32 +43,38 @@ export interface ModelSlotOptions<M> {
   ) => void;
 }
 
-/** A load in flight: what it loads, and the subscription that is the slot's hold on it. */
+/** A load in flight: what it loads, and how to cancel it. */
 interface Loading {
-  readonly id: string;
-  readonly update: ModelUpdate;
-  readonly subscription: Subscription;
+  /** The model it loads (`undefined` once cancelled: it is only waited for then). */
+  readonly id: string | undefined;
+  /**
+   * Ends the load without a word: its signal aborts, nothing is reported, a late model is released. The slot still
+   * counts it as loading until the handler's load has really ended, so that loads never overlap.
+   */
+  readonly cancel: () => void;
 }
 
 /**
  * Owns the model of one `runInference` subscription: loads it lazily, loads a refreshed model beside the current one,
  * switches when it is ready, and releases a model once it is replaced (or the slot is disposed) and its last batch is
- * done. With a `modelIdentifier` the load goes through the process-wide shared registry.
+ * done. Each model is a {@link ModelHolder}; with a `modelIdentifier` the load goes through the process-wide shared
+ * registry (then the holder's subscription to the registry is this slot's reference to the shared model).
  *
- * One load at a time (#13 items 5 and 8): a request that arrives while a load runs is remembered (the latest wins) and
- * started when that load ends. A load that is superseded while an older model serves is released as soon as it ends,
- * so a storm of refreshes holds at most the serving model and one loading model (a worker handler's threads included).
- * A first load is never thrown away for a later request: whichever model loads serves, and a failed load is reported
- * as a failed refresh while another model serves or is still to be tried. The stream errors only when no model could
- * be loaded and none is left to try.
+ * One load at a time, the latest request wins (#13 items 5 and 8): a request that arrives while a refresh loads and
+ * an older model serves cancels that load mid-load (the handler's `loadModel` gets an `AbortSignal`; a cancelled load
+ * is neither served nor reported as a failure) and starts as soon as the cancelled load has ended (at once for an
+ * Observable load; when its Promise settles otherwise — soon for a handler that honours the signal). A first load is never thrown away for a later
+ * request: the request waits for it, whichever model loads serves, and a failed load is reported as a failed refresh
+ * while another model serves or is still to be tried. The stream errors only when no model could be loaded and none
+ * is left to try.
  */
 export class ModelSlot<M> {
-  private current: Holder<M> | undefined;
+  private current: Serving<M> | undefined;
   private loading: Loading | undefined;
   /** The latest model asked for (`undefined`: nothing more to do than what serves or loads now). */
   private wanted: { readonly id: string; readonly update: ModelUpdate } | undefined;
   /** Replaced models whose last batch has not finished yet: released by `finish`, or by `dispose` (#13 item 6). */
-  private readonly retired = new Set<Holder<M>>();
+  private readonly retired = new Set<ModelHolder<M>>();
   private disposed = false;
 
   constructor(private readonly options: ModelSlotOptions<M>) {}
@@ -84,28 +87,29 @@ export class ModelSlot<M> {
   /** Asks for the model a side-input value names; the latest request wins. */
   request(update: ModelUpdate): void {
     if (this.disposed) return;
-    const { handler } = this.options;
     let id: string;
     try {
-      id = handler.modelIdFor(update);
+      id = this.options.handler.modelIdFor(update);
     } catch (error) {
       this.failed(error, update, '');
       return;
     }
     this.wanted = { id, update };
+    // A refresh superseded while an older model serves is cancelled mid-load (#13 item 8).
+    if (this.current !== undefined && this.loading !== undefined && this.loading.id !== id) this.loading.cancel();
     this.next();
   }
 
   /** Marks a batch as running on `model`. */
   retain(model: LoadedModel<M>): void {
-    model.refs++;
+    (model as Serving<M>).holder.retain();
   }
 
   /** Marks a batch on `model` as finished; a replaced model is released after its last batch. */
   finish(model: LoadedModel<M>): void {
-    const holder = model as Holder<M>;
-    holder.refs--;
-    if (holder.retired && holder.refs <= 0) this.free(holder);
+    const { holder } = model as Serving<M>;
+    void holder.unref();
+    if (holder.state === 'released') this.retired.delete(holder);
   }
 
   /**
@@ -118,14 +122,12 @@ export class ModelSlot<M> {
     this.wanted = undefined;
     const loading = this.loading;
     this.loading = undefined;
-    loading?.subscription.unsubscribe();
+    loading?.cancel();
     const current = this.current;
     this.current = undefined;
-    if (current !== undefined) {
-      current.retired = true;
-      this.free(current);
-    }
-    for (const holder of [...this.retired]) this.free(holder);
+    void current?.holder.release();
+    for (const holder of this.retired) void holder.release();
+    this.retired.clear();
   }
 
   /** Starts loading the wanted model when nothing loads and it is not the one serving. */
@@ -143,44 +145,45 @@ export class ModelSlot<M> {
   }
 
   private load(update: ModelUpdate, id: string): void {
-    const { handler, modelIdentifier, scheduler, timeoutMs, clock } = this.options;
+    const { scheduler, timeoutMs, clock } = this.options;
     const startedAt = clock();
     // Beam's model_byte_size: how much the process's memory grew over the load (native runtimes included).
     const memoryBefore = residentBytes();
     const name = Array.isArray(update) ? '' : (update as ModelMetadata).modelName;
     const prefix = name ? `${name}_` : undefined;
-    const subscription = new Subscription();
-    const loading: Loading = { id, update, subscription };
-    this.loading = loading;
+    const watching = new Subscription();
     let settled = false;
-    let timer: Subscription | undefined;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      timer?.unsubscribe();
+      watching.unsubscribe();
       if (this.loading === loading) this.loading = undefined;
       return true;
     };
-    const model$ =
-      modelIdentifier === undefined
-        ? loadModel$(handler, update)
-        : sharedModels.acquire(
-            `${modelIdentifier}\u0000${id}`,
-            () => loadModel$(handler, update),
-            (model) => releaseQuietly(handler, model),
-          );
-    subscription.add(
-      model$.subscribe({
+    const holder = this.holderFor(update, id);
+    const loading: Loading = {
+      id,
+      cancel: () => {
+        if (!settle()) return;
+        const ending: Loading = { id: undefined, cancel: () => undefined };
+        this.loading = ending;
+        void holder.release();
+        holder.whenLoadEnds(() => {
+          if (this.loading !== ending) return;
+          this.loading = undefined;
+          this.next();
+        });
+      },
+    };
+    this.loading = loading;
+    watching.add(
+      holder.model$.subscribe({
         next: (model) => {
           if (!settle()) return;
-          // A shared model stays subscribed: that subscription is this slot's reference to it.
-          const free =
-            modelIdentifier === undefined ? () => releaseQuietly(handler, model) : () => subscription.unsubscribe();
-          const holder: Holder<M> = { model, id, prefix, refs: 0, retired: false, released: false, free };
+          const serving: Serving<M> = { model, id, prefix, holder };
           if (this.disposed || !this.stillWanted(id)) {
-            // Superseded while an older model served: it never serves, and goes at once (#13 item 8).
-            holder.retired = true;
-            this.free(holder);
+            // Superseded while nothing could cancel it (a first load): it never serves, and goes at once.
+            void holder.release();
             this.next();
             return;
           }
@@ -192,28 +195,42 @@ export class ModelSlot<M> {
             prefix,
             typeof device === 'string' ? device : undefined,
           );
-          this.install(holder);
+          this.install(serving);
           this.next();
         },
         error: (error: unknown) => {
           if (!settle()) return;
-          subscription.unsubscribe();
+          void holder.release();
           this.ended(error, update, id);
         },
       }),
     );
     if (!settled && timeoutMs !== undefined) {
-      timer = scheduler.schedule(() => {
-        if (!settle()) return;
-        subscription.unsubscribe();
-        const error = new InferenceTimeoutError(
-          `Loading model '${id || '(default)'}' took longer than timeoutMs (${timeoutMs} ms).`,
-          timeoutMs,
-        );
-        this.ended(error, update, id);
-      }, timeoutMs);
-      subscription.add(timer);
+      watching.add(
+        scheduler.schedule(() => {
+          if (!settle()) return;
+          void holder.release();
+          const error = new InferenceTimeoutError(
+            `Loading model '${id || '(default)'}' took longer than timeoutMs (${timeoutMs} ms).`,
+            timeoutMs,
+          );
+          this.ended(error, update, id);
+        }, timeoutMs),
+      );
     }
+  }
+
+  /** The holder of the model `update` names: loaded by the handler, or shared through the registry. */
+  private holderFor(update: ModelUpdate, id: string): ModelHolder<M> {
+    const { handler, modelIdentifier } = this.options;
+    const load = (signal: AbortSignal) => handler.loadModelFor(update, signal) as HeldLoad<M>;
+    const release = (model: M) => handler.releaseModel(model);
+    if (modelIdentifier === undefined) return new ModelHolder<M>(load, release);
+    // A shared model stays subscribed: that subscription is this slot's reference to it, and releasing drops it.
+    return new ModelHolder<M>(
+      () => sharedModels.acquire(`${modelIdentifier}\u0000${id}`, load, release),
+      () => undefined,
+    );
   }
 
   /** A load failed: report it (fatal only when no model serves and none is left to try), then go on. */
@@ -224,13 +241,12 @@ export class ModelSlot<M> {
     this.next();
   }
 
-  private install(holder: Holder<M>): void {
+  private install(serving: Serving<M>): void {
     const old = this.current;
-    this.current = holder;
+    this.current = serving;
     if (old !== undefined) {
-      old.retired = true;
-      if (old.refs <= 0) this.free(old);
-      else this.retired.add(old);
+      void old.holder.releaseWhenIdle();
+      if (old.holder.state !== 'released') this.retired.add(old.holder);
     }
     this.options.onReady();
   }
@@ -246,13 +262,6 @@ export class ModelSlot<M> {
     const another = this.wanted !== undefined || this.loading !== undefined;
     if (this.current !== undefined || another) this.options.onLoadError(error, update);
     else this.options.onFatal(error);
-  }
-
-  private free(holder: Holder<M>): void {
-    this.retired.delete(holder);
-    if (holder.released) return;
-    holder.released = true;
-    holder.free();
   }
 }
 

@@ -70,8 +70,8 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
     this.isKeyed = config?.isKeyed ?? isKeyedElement;
   }
 
-  loadModel(modelId?: string): ModelLoadResult<M> {
-    return this.inner.loadModel(modelId);
+  loadModel(modelId?: string, signal?: AbortSignal): ModelLoadResult<M> {
+    return this.inner.loadModel(modelId, signal);
   }
 
   runInference(
@@ -123,8 +123,8 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
     return this.inner.bisectOnFailure();
   }
 
-  override loadModelFor(update: ModelUpdate): ModelLoadResult<M> {
-    return this.inner.loadModelFor(update);
+  override loadModelFor(update: ModelUpdate, signal?: AbortSignal): ModelLoadResult<M> {
+    return this.inner.loadModelFor(update, signal);
   }
 
   override modelIdFor(update: ModelUpdate): string {

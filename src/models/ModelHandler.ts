@@ -33,8 +33,14 @@ export abstract class ModelHandler<In, Out, M = unknown> {
    * `defaultModelId()`) means the handler's own default model. May return synchronously, a Promise, or an
    * Observable (its first value is the model; an Observable that takes time on a TestScheduler keeps a whole
    * pipeline in virtual time).
+   *
+   * `signal` (optional to honour) aborts when the load is no longer wanted: a refresh superseded by a newer one while
+   * an older model serves, a load past `timeoutMs`, or the stream ending first. A handler that honours it stops
+   * loading and frees what it started (the ONNX worker handler terminates the pool it is starting); one that ignores
+   * it still works — a model it delivers after the abort is released at once and never serves. An aborted load is
+   * never reported as a load error.
    */
-  abstract loadModel(modelId?: string): ModelLoadResult<M>;
+  abstract loadModel(modelId?: string, signal?: AbortSignal): ModelLoadResult<M>;
 
   /**
    * Runs the model on a batch: exactly one output per input, in input order. A result of another length fails
@@ -82,16 +88,16 @@ export abstract class ModelHandler<In, Out, M = unknown> {
 
   /**
    * Loads the model a side-input value names. Plain handlers take `ModelMetadata` (`''` = default model); keyed
-   * multi-model handlers take `KeyModelPathMapping[]`.
+   * multi-model handlers take `KeyModelPathMapping[]`. `signal` as for `loadModel`.
    */
-  loadModelFor(update: ModelUpdate): ModelLoadResult<M> {
+  loadModelFor(update: ModelUpdate, signal?: AbortSignal): ModelLoadResult<M> {
     if (Array.isArray(update)) {
       throw new TypeError(
         `${this.constructor.name} takes ModelMetadata updates; KeyModelPathMapping[] is only for a multi-model KeyedModelHandler.`,
       );
     }
     const id = (update as ModelMetadata).modelId;
-    return this.loadModel(id === '' ? this.defaultModelId() || undefined : id);
+    return this.loadModel(id === '' ? this.defaultModelId() || undefined : id, signal);
   }
 
   /** The id a side-input value resolves to (`''` → `defaultModelId()`), used in results and metrics. */
@@ -187,8 +193,8 @@ export abstract class DelegatingModelHandler<In, Out, M> extends ModelHandler<In
   constructor(protected readonly base: ModelHandler<any, any, M>) {
     super();
   }
-  loadModel(modelId?: string): ModelLoadResult<M> {
-    return this.base.loadModel(modelId);
+  loadModel(modelId?: string, signal?: AbortSignal): ModelLoadResult<M> {
+    return this.base.loadModel(modelId, signal);
   }
   runInference(batch: readonly In[], model: M, context: InferenceContext): InferenceResult<Out> {
     return this.base.runInference(batch, model, context);
@@ -214,8 +220,8 @@ export abstract class DelegatingModelHandler<In, Out, M> extends ModelHandler<In
   override bisectOnFailure(): boolean {
     return this.base.bisectOnFailure();
   }
-  override loadModelFor(update: ModelUpdate): ModelLoadResult<M> {
-    return this.base.loadModelFor(update);
+  override loadModelFor(update: ModelUpdate, signal?: AbortSignal): ModelLoadResult<M> {
+    return this.base.loadModelFor(update, signal);
   }
   override modelIdFor(update: ModelUpdate): string {
     return this.base.modelIdFor(update);

@@ -192,7 +192,10 @@ describe('KeyedModelManager', () => {
       expectObservable(result).toBe(
         '--#',
         undefined,
-        new ModelLoadError("Loading the model of key group '1' failed: loadModel completed without a model.", 'empty'),
+        new ModelLoadError(
+          "Loading the model of key group '1' failed: loadModel returned an Observable that completed without a model.",
+          'empty',
+        ),
       );
     });
   });

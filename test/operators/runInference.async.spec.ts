@@ -203,6 +203,28 @@ describe('SharedModelRegistry', () => {
     expect(String(errors[0])).toMatch(/completed without a model/);
   });
 
+  it('cancels a load (its signal aborted) when its last user leaves before it ends; a newer user loads afresh', () => {
+    const registry = new SharedModelRegistry();
+    const signals: AbortSignal[] = [];
+    const load = (signal: AbortSignal) => {
+      signals.push(signal);
+      return new Observable<string>(() => undefined);
+    };
+    const a = registry.acquire('k', load, () => undefined).subscribe();
+    const b = registry.acquire('k', load, () => undefined).subscribe();
+    expect(signals).toHaveLength(1);
+    a.unsubscribe();
+    expect(signals[0]!.aborted).toBe(false);
+    b.unsubscribe();
+    expect(signals[0]!.aborted).toBe(true);
+    expect(registry.size).toBe(0);
+    registry
+      .acquire('k', load, () => undefined)
+      .subscribe()
+      .unsubscribe();
+    expect(signals).toHaveLength(2);
+  });
+
   it('releases a model once its last user leaves, and not before', () => {
     const registry = new SharedModelRegistry();
     const released: string[] = [];

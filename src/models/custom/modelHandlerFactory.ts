@@ -11,12 +11,12 @@ import { ModelHandler, type InferenceResult, type ModelLoadResult } from '../Mod
  */
 export interface ModelHandlerConfig<In, Out, M = undefined> {
   /**
-   * Loads the model (`modelId` as in `ModelHandler.loadModel`): the model, a Promise of it, or an Observable whose
+   * Loads the model (`modelId` and the optional abort `signal` as in `ModelHandler.loadModel`): the model, a Promise of it, or an Observable whose
    * first value is the model. Omit it for "models" that need no loading (a pure function, a remote endpoint whose
    * client lives in a closure): the model is then `undefined`.
    * @default () => undefined
    */
-  loadModel?(modelId?: string): ModelLoadResult<M>;
+  loadModel?(modelId?: string, signal?: AbortSignal): ModelLoadResult<M>;
   /** Runs the model on a batch: exactly one output per input, in input order (an array, a Promise or an Observable). */
   runInference(batch: readonly In[], model: M, context: InferenceContext): InferenceResult<Out>;
   /** Frees a model when it is replaced or the stream ends. @default does nothing */
@@ -92,8 +92,8 @@ class FunctionModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
   constructor(private readonly config: ModelHandlerConfig<In, Out, M>) {
     super();
   }
-  loadModel(modelId?: string): ModelLoadResult<M> {
-    return this.config.loadModel === undefined ? (undefined as M) : this.config.loadModel(modelId);
+  loadModel(modelId?: string, signal?: AbortSignal): ModelLoadResult<M> {
+    return this.config.loadModel === undefined ? (undefined as M) : this.config.loadModel(modelId, signal);
   }
   runInference(batch: readonly In[], model: M, context: InferenceContext): InferenceResult<Out> {
     return this.config.runInference(batch, model, context);

@@ -17,7 +17,8 @@ import { webGpuLockBuffer } from '../webgpuLock.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
 import { intraOpThreadsPerWorker } from './intraOpThreadsPerWorker.js';
-import { OnnxWorkerPool, WorkerRunError } from './OnnxWorkerPool.js';
+import { OnnxWorkerPool } from './OnnxWorkerPool.js';
+import { WorkerRunError } from './WorkerRunError.js';
 
 /**
  * An `inferenceFn` for the worker threads. Functions cannot be posted to a thread, so each worker loads it itself: it
@@ -135,12 +136,16 @@ export class OnnxWorkerModelHandler<
 
   /**
    * Loads `modelId` (a path) when given, else `modelUri`: checks it on the main thread (then releases that session),
-   * and starts `workers` threads that each load it; resolves when all have.
+   * and starts `workers` threads that each load it; resolves when all have. When `signal` aborts first (a refresh
+   * superseded mid-load), the pool being started is terminated at once — its threads end, none is left behind — and
+   * the load rejects with the signal's reason.
    */
-  async loadModel(modelId?: string): Promise<OnnxWorkerModel> {
+  async loadModel(modelId?: string, signal?: AbortSignal): Promise<OnnxWorkerModel> {
+    signal?.throwIfAborted();
     const probe = await this.inline.loadModel(modelId);
     const { source, inputs, outputNames, fixedBatchSize, device, ort } = probe;
     await this.inline.releaseModel(probe);
+    signal?.throwIfAborted();
     const webgpu = device === 'webgpu';
     const size = this.workers ?? (webgpu ? 1 : Math.min(2, availableParallelism()));
     const inferenceFn = this.config.inferenceFn && {
@@ -158,11 +163,15 @@ export class OnnxWorkerModelHandler<
       size,
       webGpuLock: webgpu ? webGpuLockBuffer() : undefined,
     });
+    const abort = () => void pool.terminate(abortReason(signal));
+    signal?.addEventListener('abort', abort, { once: true });
     try {
       await pool.ready;
     } catch (error) {
-      await pool.release();
-      throw error;
+      await (signal?.aborted ? pool.terminate(abortReason(signal)) : pool.release());
+      throw signal?.aborted ? abortReason(signal) : error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     const names = this.config.outputNames ?? pool.inferenceFnOutputNames ?? outputNames;
     return { pool, source, inputs, outputNames: names, fixedBatchSize, device, ort };
@@ -221,6 +230,12 @@ export class OnnxWorkerModelHandler<
     };
     return wanted === 'cpu' ? sessionOptions : sessionOptionsFor(sessionOptions, device);
   }
+}
+
+/** Why a load was aborted, as an `Error` (the signal's reason when it is one). */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error('The model load was aborted.');
 }
 
 /** Stands in for the worker's inferenceFn on the main thread, which only probes the model (never runs it). */

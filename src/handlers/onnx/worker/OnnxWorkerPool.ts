@@ -2,55 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { InferenceError, messageOf, ModelLoadError } from '../../../core/errors.js';
 import { releaseWebGpuLockOf } from '../webgpuLock.js';
 import { WORKER_SOURCE } from './workerSource.js';
-
-/** A tensor as it crosses the thread boundary: plain fields, its typed array transferred. */
-export interface WireTensor {
-  readonly type: string;
-  readonly data: ArrayBufferView | readonly string[];
-  readonly dims: readonly number[];
-}
-
-/** Options of an `OnnxWorkerPool`. */
-export interface OnnxWorkerPoolOptions {
-  /** Absolute path of `onnxruntime-node`'s entry point, `require`d by each worker. */
-  readonly ortPath: string;
-  /** The model: a path or its bytes (each worker gets a copy of the bytes). */
-  readonly model: string | Uint8Array;
-  /** Label of the model in error messages. */
-  readonly source: string;
-  /** Passed to `InferenceSession.create` in each worker (structured-cloned). */
-  readonly sessionOptions: object;
-  /** Number of workers, each with its own session. */
-  readonly size: number;
-  /**
-   * The process-wide WebGPU lock (`webGpuLockBuffer()`) for a model on WebGPU: each worker then creates, runs and
-   * releases its session only while holding it. @default undefined (no lock: not a WebGPU model)
-   */
-  readonly webGpuLock?: SharedArrayBuffer;
-  /**
-   * An `inferenceFn` each worker loads after its session: `require(path)` (or `import()` for an ES module), then its
-   * export `exportName`, called with `options` when `hasOptions` (a factory such as `onnxGenerate`).
-   * @default undefined (one `session.run` per batch)
-   */
-  readonly inferenceFn?: WorkerInferenceFnSpec;
-}
-
-/** Where a worker finds its `inferenceFn` (see `OnnxWorkerModelHandlerConfig.inferenceFn`). */
-export interface WorkerInferenceFnSpec {
-  /** Absolute path of the module. */
-  readonly path: string;
-  readonly exportName: string;
-  readonly options: unknown;
-  readonly hasOptions: boolean;
-}
-
-/** Per-run extras for a worker's `inferenceFn`. */
-export interface WorkerRunExtras {
-  /** Receives the partial outputs the function emits (row of the run's feeds, value). */
-  readonly onPartial?: (row: number, value: unknown) => void;
-  readonly inferenceArgs?: unknown;
-  readonly modelId?: string;
-}
+import type { OnnxWorkerPoolOptions, WireTensor, WorkerMessage, WorkerRunExtras } from './workerProtocol.js';
+import { WorkerRunError } from './WorkerRunError.js';
 
 interface Job {
   readonly id: number;
@@ -92,7 +45,7 @@ interface Slot {
  * - An aborted `signal` removes a queued batch, or drops the result of a running one (the native run itself cannot
  *   be interrupted).
  * - `release()` lets in-flight batches finish, rejects queued ones, then closes every worker: each releases its
- *   session and its thread ends.
+ *   session and its thread ends. `terminate(reason)` ends every thread at once (a load that was cancelled).
  * - Idle workers are `unref`'d: a pool never keeps the process alive on its own.
  */
 export class OnnxWorkerPool {
@@ -192,6 +145,16 @@ export class OnnxWorkerPool {
     }
     // A graceful close: each worker releases its session, then its thread ends.
     await Promise.all(this.slots.map((slot) => this.close(slot)));
+  }
+
+  /**
+   * Ends every worker thread now, without waiting for anything (a load no longer wanted: its pool is still starting).
+   * `ready` rejects with `reason`, queued batches fail, and later runs fail; resolves once every thread has ended.
+   */
+  async terminate(reason: Error): Promise<void> {
+    this.breakPool(reason);
+    this.closing = true;
+    await Promise.all(this.slots.map((slot) => (slot.exited ? undefined : slot.worker.terminate())));
   }
 
   private close(slot: Slot): Promise<void> {
@@ -321,15 +284,3 @@ export class OnnxWorkerPool {
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 }
-
-/** `session.run` failed in a worker (or the worker died): the worker's message, wrapped by the handler. */
-export class WorkerRunError extends Error {
-  override readonly name = 'WorkerRunError';
-}
-
-type WorkerMessage =
-  | { readonly type: 'ready'; readonly outputNames?: readonly string[] }
-  | { readonly type: 'partial'; readonly id: number; readonly row: number; readonly value: unknown }
-  | { readonly type: 'loadError'; readonly message: string }
-  | { readonly type: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
-  | { readonly type: 'error'; readonly id: number; readonly message: string };
