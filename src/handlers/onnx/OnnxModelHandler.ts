@@ -5,7 +5,7 @@ import { describeValue, messageOf, ModelLoadError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
-import { resolveAllowNonFinite } from '../../core/nonFinite.js';
+import { resolveAllowNonFinite } from '../../tensors/resolveAllowNonFinite.js';
 import { onnxBatchKey } from './onnxBatchKey.js';
 import { ONNX_DEVICES, type OnnxDevice, type OnnxExecutionDevice } from './onnxDevice.js';
 import {

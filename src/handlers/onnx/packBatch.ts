@@ -1,5 +1,6 @@
 import { describeValue, InvalidExampleError } from '../../core/errors.js';
-import { firstNonFinite, nonFiniteMessage } from '../../core/nonFinite.js';
+import { firstNonFiniteIn, type FloatData } from '../../tensors/firstNonFinite.js';
+import { nonFiniteMessage } from '../../tensors/nonFiniteMessage.js';
 import type { OnnxInputInfo } from './onnxSession.js';
 import {
   ARRAY_TAG,
@@ -248,22 +249,22 @@ export function readBatch(batch: readonly unknown[], inputs: readonly OnnxInputI
   return { types, dims, data };
 }
 
-/** Rejects NaN and ±Infinity in float inputs (unless `allowNonFinite`), naming the element, the input and the index. */
+/**
+ * Rejects NaN and ±Infinity in float inputs (unless `allowNonFinite`), naming the first such element, the input and
+ * the index: one scan per input over the whole batch (WebAssembly SIMD, see `firstNonFiniteIn`).
+ */
 export function checkFinite(batch: CheckedBatch, inputs: readonly OnnxInputInfo[]): void {
   const n = batch.data[0].length;
   for (let k = 0; k < inputs.length; k++) {
     const type = batch.types[k];
     if (type !== 'float32' && type !== 'float64') continue;
-    for (let p = 0; p < n; p++) {
-      const values = batch.data[k][p] as Float32Array | Float64Array;
-      const at = firstNonFinite(values);
-      if (at >= 0) {
-        throw new InvalidExampleError(
-          `${where(p, inputs[k].name)}: ${nonFiniteMessage(values[at], at)}`,
-          p,
-          inputs[k].name,
-        );
-      }
+    const bad = firstNonFiniteIn(batch.data[k] as FloatData[], 0, n);
+    if (bad !== undefined) {
+      throw new InvalidExampleError(
+        `${where(bad.position, inputs[k].name)}: ${nonFiniteMessage(bad.value, bad.index)}`,
+        bad.position,
+        inputs[k].name,
+      );
     }
   }
 }

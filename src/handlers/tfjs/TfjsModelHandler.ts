@@ -1,5 +1,5 @@
 import type { io } from '@tensorflow/tfjs';
-import { resolveAllowNonFinite } from '../../core/nonFinite.js';
+import { resolveAllowNonFinite } from '../../tensors/resolveAllowNonFinite.js';
 import { Observable } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { InferenceError, describeValue } from '../../core/errors.js';

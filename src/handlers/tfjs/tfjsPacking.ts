@@ -1,5 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs';
-import { firstNonFinite, nonFiniteMessage } from '../../core/nonFinite.js';
+import { firstNonFinite } from '../../tensors/firstNonFinite.js';
+import { nonFiniteMessage } from '../../tensors/nonFiniteMessage.js';
 import { InvalidExampleError, describeValue } from '../../core/errors.js';
 import {
   type DescribedInput,

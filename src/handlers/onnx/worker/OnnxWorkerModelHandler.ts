@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { resolveAllowNonFinite } from '../../../core/nonFinite.js';
+import { resolveAllowNonFinite } from '../../../tensors/resolveAllowNonFinite.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
