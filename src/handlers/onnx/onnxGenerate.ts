@@ -60,7 +60,7 @@ export function onnxGenerate(config: OnnxGenerateConfig): NamedOnnxInferenceFn {
   const { maxNewTokens, stopTokenIds = [], sampling, inputName, logitsName, outputName = 'tokens' } = config;
   checkNumber('maxNewTokens', maxNewTokens, { min: 1, integer: true });
   if (maxNewTokens === undefined)
-    throw new TypeError('Expected `maxNewTokens` to be a positive integer, got undefined.');
+    throw new TypeError(`Expected \`maxNewTokens\` to be a positive integer, got ${describeValue(maxNewTokens)}.`);
   if (!Array.isArray(stopTokenIds) || stopTokenIds.some((t) => !Number.isInteger(t) || t < 0)) {
     throw new TypeError(`Expected \`stopTokenIds\` to be an array of token ids, got ${describeValue(stopTokenIds)}.`);
   }
@@ -69,7 +69,8 @@ export function onnxGenerate(config: OnnxGenerateConfig): NamedOnnxInferenceFn {
   checkObject('sampling', sampling);
   if (sampling !== undefined) {
     checkNumber('sampling.seed', sampling.seed, { integer: true });
-    if (sampling.seed === undefined) throw new TypeError('Expected `sampling.seed` to be an integer, got undefined.');
+    if (sampling.seed === undefined)
+      throw new TypeError(`Expected \`sampling.seed\` to be an integer, got ${describeValue(sampling.seed)}.`);
     checkNumber('sampling.temperature', sampling.temperature, { min: 0, exclusiveMin: true });
     checkNumber('sampling.topK', sampling.topK, { min: 1, integer: true });
   }

@@ -195,9 +195,13 @@ describe('onnxGenerate as inferenceFn (Beam inference_fn = generate)', () => {
   describe('config validation', () => {
     it.each([
       [{ maxNewTokens: 0 }, RangeError, /maxNewTokens/],
-      [{}, TypeError, /maxNewTokens/],
+      [{}, TypeError, /^Expected `maxNewTokens` to be a positive integer, got `undefined` \(undefined\)\.$/],
       [{ maxNewTokens: 2, stopTokenIds: [-1] }, TypeError, /stopTokenIds/],
-      [{ maxNewTokens: 2, sampling: { temperature: 1 } }, TypeError, /sampling.seed/],
+      [
+        { maxNewTokens: 2, sampling: { temperature: 1 } },
+        TypeError,
+        /^Expected `sampling.seed` to be an integer, got `undefined` \(undefined\)\.$/,
+      ],
       [{ maxNewTokens: 2, sampling: { seed: 1, temperature: 0 } }, RangeError, /temperature/],
       [{ maxNewTokens: 2, sampling: { seed: 1, topK: 0 } }, RangeError, /topK/],
     ])('%j', (config, type, message) => {
