@@ -12,4 +12,12 @@ if (!existsSync(main)) {
   );
   process.exit(2);
 }
+// Loading the command takes a moment: a listener from the start keeps a SIGINT/SIGTERM meanwhile from killing the
+// process (the default action). The signal is dispatched once the event loop runs, to the command's own handler, so it
+// still ends the job with exit code 130 and the summary.
+const held = () => undefined;
+process.on('SIGINT', held);
+process.on('SIGTERM', held);
 require(main).main(process.argv.slice(2));
+process.off('SIGINT', held);
+process.off('SIGTERM', held);

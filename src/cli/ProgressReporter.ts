@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import { clearLine, cursorTo } from 'node:readline';
 import type { Writable } from 'node:stream';
 
 /** Counts the reporter reads at each tick. */
@@ -62,6 +63,8 @@ export class ProgressReporter {
         etaBuffer: 100,
         fps: 5,
         barsize: 30,
+        // Redraw on every tick even when unchanged: a line written above the bar (`log`) wiped it.
+        forceRedraw: true,
       });
       this.bar.start(known ? total : 0, 0, { rate: 0, failed: 0 });
       this.timer = setInterval(() => this.tick(), 200);
@@ -96,6 +99,26 @@ export class ProgressReporter {
       text += ` lines, ${failed} failed, ${rate} rec/s`;
     }
     stream.write(text + '\n');
+  }
+
+  /**
+   * Writes one line of text (a failure, a notice) on standard error. With a bar on a terminal, the bar's line is
+   * cleared first, the text takes its place, and the bar is drawn again below it: the two never share a line.
+   */
+  log(text: string): void {
+    const { stream } = this.config;
+    const bar = this.bar;
+    if (bar === undefined) {
+      stream.write(text + '\n');
+      return;
+    }
+    const tty = stream as unknown as NodeJS.WritableStream;
+    cursorTo(tty, 0);
+    clearLine(tty, 0);
+    stream.write(text + '\n');
+    // The bar returns to its saved cursor position when it stops: save the new one, below the text.
+    stream.write('\u001b7');
+    bar.render();
   }
 
   /** Stops the timer; a bar is drawn a last time and closed (the cursor is shown again). */

@@ -13,3 +13,8 @@ export const EXIT_BROKEN_PIPE = 141;
 export class UsageError extends Error {
   override readonly name = 'UsageError' as const;
 }
+
+/** A signal came before the job could start (while the model loaded): nothing was read or written. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError' as const;
+}

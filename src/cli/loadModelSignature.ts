@@ -132,18 +132,7 @@ function tfjsSignature(model: TfjsModel): ModelSignature {
   };
 }
 
-/**
- * Loads the model once to read its inputs and outputs, then releases it (`runInference` loads its own). A model
- * that cannot load fails here, before any input is read: exit code 2.
- */
-export async function loadModelSignature(
-  handler: ModelHandler<any, any, any>,
-  runtime: ModelRuntime,
-): Promise<ModelSignature> {
-  const model: unknown = await handler.loadModel();
-  try {
-    return runtime === 'onnx' ? onnxSignature(model as OnnxModel) : tfjsSignature(model as TfjsModel);
-  } finally {
-    await handler.releaseModel(model);
-  }
+/** The inputs and outputs of a loaded model (the command loads it once, with `loadJobModel`, before any input is read). */
+export function signatureOf(model: unknown, runtime: ModelRuntime): ModelSignature {
+  return runtime === 'onnx' ? onnxSignature(model as OnnxModel) : tfjsSignature(model as TfjsModel);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { runCli } from './runCli.js';
-import { EXIT_BROKEN_PIPE } from './UsageError.js';
+import { EXIT_BROKEN_PIPE, EXIT_INTERRUPTED } from './UsageError.js';
 
 function packageVersion(): string {
   try {
@@ -43,7 +43,8 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
       process.off('SIGTERM', onSignal);
       process.exitCode = code;
       // The output's reader is gone (`| head -1`): nothing more can be said; end now, as a SIGPIPE would.
-      if (code === EXIT_BROKEN_PIPE) process.exit(code);
+      // Interrupted: everything is written; a model load still running (a signal came while it loaded) is not awaited.
+      if (code === EXIT_BROKEN_PIPE || code === EXIT_INTERRUPTED) process.exit(code);
     },
     (error: unknown) => {
       process.stderr.write(`rxjs-inference: ${String(error)}\n`);

@@ -8,13 +8,16 @@ import { message, preparePredict } from './preparePredict.js';
 import type { PredictOptions } from './PredictOptions.js';
 import { ProgressReporter } from './ProgressReporter.js';
 import type { LineRecord } from './recordParser.js';
-import { formatSummary, summarize } from './summarize.js';
+import { formatSummary, summarize, type RunSummary } from './summarize.js';
+import { MetricsRegistry } from '../index.js';
+import { INTERRUPTED, interruption } from './interruption.js';
 import {
   EXIT_BROKEN_PIPE,
   EXIT_INTERRUPTED,
   EXIT_OK,
   EXIT_RECORDS_FAILED,
   EXIT_USAGE,
+  InterruptedError,
   UsageError,
 } from './UsageError.js';
 
@@ -27,12 +30,42 @@ const MAX_FAILURES_SHOWN = 20;
  * one, and returns the exit code (0 all good, 1 some records failed, 2 usage or model error, 130 interrupted).
  */
 export async function predict(options: PredictOptions, io: CliIO): Promise<number> {
-  const log = (text: string): void => void io.stderr.write(`rxjs-inference: ${text}\n`);
-  const setup = await preparePredict(options, io, log).catch((error: unknown) => {
+  // Once the progress reporter runs, every message goes through it (above a bar, never over it).
+  const shown: { progress?: ProgressReporter } = {};
+  const log = (text: string): void =>
+    shown.progress === undefined
+      ? void io.stderr.write(`rxjs-inference: ${text}\n`)
+      : shown.progress.log(`rxjs-inference: ${text}`);
+  const started = performance.now();
+  const prepared = preparePredict(options, io, log).catch((error: unknown) => {
+    if (error instanceof InterruptedError) return INTERRUPTED;
     log(error instanceof UsageError ? error.message : `cannot load model \`${options.model}\`: ${message(error)}`);
     return undefined;
   });
+  // A signal while the model loads ends the job at once (the load, if it ends, releases its model).
+  const setup = await Promise.race([prepared, interruption(io.signal)]);
   if (setup === undefined) return EXIT_USAGE;
+  if (setup === INTERRUPTED) {
+    // The load goes on in the background (the executable exits at once): whatever it opens is closed when it ends.
+    void prepared.then((late) => (late === undefined || late === INTERRUPTED ? undefined : abandon(late)));
+    log('interrupted while the model loaded: no record was read.');
+    const summary = summarize(new MetricsRegistry(), {
+      recordsIn: 0,
+      recordsOut: 0,
+      recordsFailed: 0,
+      recordsNotWritten: 0,
+      blankLines: 0,
+      elapsedMs: performance.now() - started,
+      models: [],
+      modelLoadMs: [],
+    });
+    await report(summary, options, io, log, {
+      output: options.output ?? 'standard output',
+      deadLetter: options.deadLetter,
+    });
+    // A Redis worker asked to stop is a success (it held nothing yet).
+    return /^rediss?:\/\//i.test(options.input ?? '') ? EXIT_OK : EXIT_INTERRUPTED;
+  }
   const { source, output, deadLetter, operator, parser, total } = setup;
 
   let recordsIn = 0;
@@ -42,7 +75,6 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
   // The output's reader went away (EPIPE, `| head -1`): stop quietly, as Unix tools do.
   let brokenPipe = false;
   const models: string[] = [];
-  const started = performance.now();
   const resumeIfRoom = (): void => {
     if (source.isPaused && !output.blocked && !deadLetter?.blocked && recordsIn - finished <= options.maxInFlight / 2) {
       source.resume();
@@ -60,6 +92,7 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
     now: () => performance.now(),
   });
   if (setup.progress !== 'off') progress.begin();
+  shown.progress = progress;
 
   let subscription: Subscription | undefined;
   const interrupted = await new Promise<boolean>((resolve) => {
@@ -108,7 +141,8 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
                 line,
               );
             } else if (failed <= MAX_FAILURES_SHOWN) {
-              log(describeFailure(failure, line).replace(/^rxjs-inference: /, ''));
+              // Above the progress bar, never over it.
+              progress.log(describeFailure(failure, line));
             }
           } else {
             const { json, modelId, record } = result.right;
@@ -129,44 +163,60 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
   });
   const elapsedMs = performance.now() - started;
   progress.end();
-  if (brokenPipe) {
-    await deadLetter?.writer.end();
-    return EXIT_BROKEN_PIPE;
-  }
-  await Promise.all([output.writer.end(), deadLetter?.writer.end()]);
-  if (deadLetter === undefined && failed > MAX_FAILURES_SHOWN) {
+  await setup.models.releaseUnclaimed();
+  if (brokenPipe) await deadLetter?.writer.end();
+  else await Promise.all([output.writer.end(), deadLetter?.writer.end()]);
+  if (!brokenPipe && deadLetter === undefined && failed > MAX_FAILURES_SHOWN) {
     log(`... and ${failed - MAX_FAILURES_SHOWN} more failed records (use --dead-letter FILE to keep them all).`);
   }
   if (fatal !== undefined) log(`error: ${fatal}`);
   if (interrupted) log('interrupted: stopped reading; the output holds the records done so far.');
 
+  const recordsOut = output.writer.count;
   const summary = summarize(setup.registry, {
     recordsIn,
-    recordsOut: output.writer.count,
+    recordsOut,
     recordsFailed: failed,
+    // Read, but neither written nor dead-lettered when the job stopped (a signal, or the output's reader went away).
+    recordsNotWritten: Math.max(0, recordsIn - recordsOut - failed),
     blankLines: source.blankLines,
     elapsedMs,
     models,
+    modelLoadMs: setup.models.loadTimesMs,
   });
-  if (!options.quiet) {
-    io.stderr.write(
-      formatSummary(summary, {
-        verbose: options.verbose,
-        output: setup.outputLabel,
-        deadLetter: setup.deadLetterLabel,
-      }),
-    );
-  }
-  if (options.summaryJson !== undefined) {
-    await writeFile(options.summaryJson, JSON.stringify(summary, null, 2) + '\n').catch((error: unknown) =>
-      log(`cannot write --summary-json: ${message(error)}`),
-    );
-  }
+  // `| head -1`: standard error stays quiet, as for a Unix tool killed by SIGPIPE; --summary-json is still written.
+  await report(summary, { ...options, quiet: options.quiet || brokenPipe }, io, log, {
+    output: setup.outputLabel,
+    deadLetter: setup.deadLetterLabel,
+  });
+  if (brokenPipe) return EXIT_BROKEN_PIPE;
   if (interrupted) return EXIT_INTERRUPTED;
   if (fatal !== undefined) return EXIT_USAGE;
   // A worker's failed records are in the dead-letter stream: stopping it is a success.
   if (source.drain !== undefined) return EXIT_OK;
   return failed > 0 ? EXIT_RECORDS_FAILED : EXIT_OK;
+}
+
+/** Closes what a preparation that ended after an interrupt opened. */
+async function abandon(setup: Awaited<ReturnType<typeof preparePredict>>): Promise<void> {
+  await setup.models.releaseUnclaimed();
+  await Promise.all([setup.output.writer.end(), setup.deadLetter?.writer.end()]);
+}
+
+/** The summary on standard error (unless `--quiet`) and in `--summary-json`. */
+async function report(
+  summary: RunSummary,
+  options: PredictOptions,
+  io: CliIO,
+  log: (text: string) => void,
+  labels: { output: string; deadLetter: string | undefined },
+): Promise<void> {
+  if (!options.quiet) io.stderr.write(formatSummary(summary, { verbose: options.verbose, ...labels }));
+  if (options.summaryJson !== undefined) {
+    await writeFile(options.summaryJson, JSON.stringify(summary, null, 2) + '\n').catch((error: unknown) =>
+      log(`cannot write --summary-json: ${message(error)}`),
+    );
+  }
 }
 
 function isLineRecord(x: unknown): x is LineRecord {

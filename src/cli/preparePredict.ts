@@ -6,7 +6,8 @@ import { createOutputFormatter } from './formatOutput.js';
 import { createInputMapping } from './inputMapping.js';
 import { LineSource } from './LineSource.js';
 import { defaultMaxBatchSize } from './deviceOption.js';
-import { createHandler, loadModelSignature } from './loadModelSignature.js';
+import { loadJobModel } from './loadJobModel.js';
+import { createHandler, signatureOf } from './loadModelSignature.js';
 import { countLines, openInput, openOutput } from './openStreams.js';
 import type { PredictOptions } from './PredictOptions.js';
 import { createRecordParser, type LineRecord } from './recordParser.js';
@@ -15,6 +16,9 @@ import { planRedisStreams } from './redis/openRedisStreams.js';
 import { Sink } from './Sink.js';
 import { UsageError } from './UsageError.js';
 import { watchedModels } from './watchedModels.js';
+import type { PreloadingModelHandler } from './PreloadingModelHandler.js';
+import type { ModelSignature } from './loadModelSignature.js';
+import type { Readable } from 'node:stream';
 
 /** Lines readline may still deliver after a pause (one 64 KB chunk of the shortest lines): queue slack. */
 const READ_AHEAD = 65536;
@@ -37,7 +41,11 @@ export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Opens the streams, loads the model's signature and builds the operator: every usage or model error is thrown here. */
+/**
+ * Opens the streams, loads the model (once, with no time bound: `--timeout-ms` bounds batches) and reads its signature,
+ * and builds the operator: every usage or model error is thrown here. A signal while the model loads throws an
+ * `InterruptedError` before any output is opened.
+ */
 export async function preparePredict(options: PredictOptions, io: CliIO, log: (text: string) => void) {
   checkDistinctFiles([
     { option: '--input', path: options.input },
@@ -51,8 +59,37 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
   if (!fromFile && redis === undefined && (io.stdin as { isTTY?: boolean }).isTTY === true && !options.quiet) {
     log('reading JSON lines from standard input (end with Ctrl-D; --input FILE to read a file)');
   }
-  const { handler, probe, runtime } = await createHandler({ ...options, log, verbose: options.verbose });
-  const signature = await loadModelSignature(probe, runtime);
+  let job;
+  try {
+    const created = await createHandler({ ...options, log, verbose: options.verbose });
+    // The id the engine asks for: the watched path, or the handler's default model.
+    const modelId = options.watch !== undefined ? options.model : created.handler.defaultModelId() || undefined;
+    job = await loadJobModel(created, modelId, (model) => signatureOf(model, created.runtime), io.signal);
+  } catch (error) {
+    input.stream.destroy();
+    throw error;
+  }
+  try {
+    return await build(options, io, log, input, job.handler, job.info);
+  } catch (error) {
+    input.stream.destroy();
+    await job.handler.releaseUnclaimed();
+    throw error;
+  }
+}
+
+/** The rest of the preparation, once the model has loaded. */
+async function build(
+  options: PredictOptions,
+  io: CliIO,
+  log: (text: string) => void,
+  input: { stream: Readable; isFile: boolean },
+  handler: PreloadingModelHandler<any>,
+  signature: ModelSignature,
+) {
+  const { runtime } = signature;
+  const redis = planRedisStreams(options);
+  const fromFile = redis === undefined && options.input !== undefined && options.input !== '-';
   const mapping = createInputMapping(signature.inputs, options.inputFields, options.shapes);
   if (options.outputName !== undefined && !signature.outputNames.includes(options.outputName)) {
     throw new UsageError(
@@ -84,8 +121,13 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
       return { record, json: format(meta, result.inference, result.modelId), modelId: result.modelId };
     });
   const registry = new MetricsRegistry();
+  const refreshFailed = (error: unknown, update: { modelId: string }): void =>
+    log(`model refresh failed, still serving the previous model: ${update.modelId}: ${message(error)}`);
+  // A watched model is loaded by the command before the engine is told of it: its load is not bounded either.
   const modelMetadata =
-    options.watch === undefined ? undefined : watchedModels(options.model, options.watch, options.watchIntervalMs, log);
+    options.watch === undefined
+      ? undefined
+      : handler.preloadEach(watchedModels(options.model, options.watch, options.watchIntervalMs, log), refreshFailed);
   let operator: ReturnType<typeof runInference>;
   try {
     operator = runInference(cliHandler, {
@@ -96,10 +138,7 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
       maxBufferedElements: options.maxInFlight + READ_AHEAD,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(modelMetadata !== undefined && { modelMetadata }),
-      onModelLoadError: (error, update) =>
-        log(
-          `model refresh failed, still serving the previous model: ${'modelId' in update ? update.modelId : ''}: ${error.message}`,
-        ),
+      onModelLoadError: (error, update) => refreshFailed(error, { modelId: 'modelId' in update ? update.modelId : '' }),
       batch: {
         ...(options.minBatchSize !== undefined && { minBatchSize: options.minBatchSize }),
         maxBatchSize: options.maxBatchSize ?? defaultMaxBatchSize(options.device),
@@ -143,5 +182,7 @@ export async function preparePredict(options: PredictOptions, io: CliIO, log: (t
     parser,
     total,
     registry,
+    /** The handler under the operator: its preloaded models, their load times. */
+    models: handler,
   };
 }

@@ -36,8 +36,9 @@ Exit codes:
   0    every record was scored
   1    some records failed (see the dead-letter file, or standard error without one)
   2    usage error, unreadable input or output, model load failure, or the job could not run
-  130  interrupted (SIGINT/SIGTERM): the output holds the records done so far
-  141  the reader of the output went away (| head -1): stopped quietly, as Unix tools do
+  130  interrupted (SIGINT/SIGTERM, also while the model loads): the output holds the records done so far;
+       the summary counts those read but not written
+  141  the reader of the output went away (| head -1): stopped quietly, as Unix tools do (--summary-json is written)
 
 Examples:
   rxjs-inference predict --model model.onnx --input in.jsonl --output out.jsonl --dead-letter bad.jsonl
@@ -112,7 +113,11 @@ function addModelOptions(command: Command): Command {
     .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
     .option('--concurrent <n>', 'batches in flight at once (default: --workers, else 1)', integer(1))
     .option('--workers <n>', 'ONNX: run the model in N worker threads (pair with --concurrent N)', integer(1))
-    .option('--timeout-ms <ms>', 'fail a batch (its records become dead letters) after this long', positive)
+    .option(
+      '--timeout-ms <ms>',
+      'fail a batch (its records become dead letters) after this long; loads are not bounded',
+      positive,
+    )
     .option('--watch <glob>', 'model files to watch: a newer file replaces the model while the job runs')
     .option('--watch-interval-ms <ms>', 'time between polls of --watch', positive, 5000)
     .addOption(

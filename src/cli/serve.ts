@@ -7,7 +7,9 @@ import { defaultMaxBatchSize } from './deviceOption.js';
 import { createHandler } from './loadModelSignature.js';
 import { message } from './preparePredict.js';
 import type { ServeOptions } from './ServeOptions.js';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './UsageError.js';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError } from './UsageError.js';
+import { loadJobModel } from './loadJobModel.js';
+import { INTERRUPTED, interruption } from './interruption.js';
 import { watchedModels } from './watchedModels.js';
 
 /** The name a model file is served under: the file name without its extension (`model.json` → its directory's). */
@@ -25,21 +27,29 @@ export function defaultModelName(model: string): string {
 export async function serve(options: ServeOptions, io: CliIO, version: string): Promise<number> {
   const log = (text: string): void => void io.stderr.write(`rxjs-inference: ${text}\n`);
   const name = options.name ?? defaultModelName(options.model);
-  let served;
-  let handler;
-  try {
+  // The model is loaded once, before the server starts and with no time bound (--timeout-ms bounds batches).
+  const loading = (async () => {
     const created = await createHandler({ ...options, log, verbose: options.verbose });
-    handler = created.handler;
-    const probe = await created.probe.loadModel();
-    try {
-      served = servedModelOf(probe, { name });
-    } finally {
-      await created.probe.releaseModel(probe);
-    }
-  } catch (error) {
-    log(error instanceof UsageError ? error.message : `cannot load model \`${options.model}\`: ${message(error)}`);
+    const modelId = options.watch !== undefined ? options.model : created.handler.defaultModelId() || undefined;
+    return loadJobModel(
+      created,
+      modelId,
+      (model) => servedModelOf(model as Parameters<typeof servedModelOf>[0], { name }),
+      io.signal,
+    );
+  })();
+  const loaded = await Promise.race([loading.catch((error: unknown) => error as Error), interruption(io.signal)]);
+  if (loaded === INTERRUPTED || loaded instanceof InterruptedError) {
+    // A load still running releases its model when it ends.
+    void loading.then((late) => late.handler.releaseUnclaimed()).catch(() => undefined);
+    log('interrupted while the model loaded: not serving.');
+    return EXIT_INTERRUPTED;
+  }
+  if (loaded instanceof Error) {
+    log(loaded instanceof UsageError ? loaded.message : `cannot load model \`${options.model}\`: ${message(loaded)}`);
     return EXIT_USAGE;
   }
+  const { handler, info: served } = loaded;
   const registry = new MetricsRegistry();
   const maxBatchSize = options.maxBatchSize ?? defaultMaxBatchSize(options.device);
   let predictor;
@@ -50,7 +60,12 @@ export async function serve(options: ServeOptions, io: CliIO, version: string): 
       concurrent: options.concurrent ?? options.workers ?? 1,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(options.watch !== undefined && {
-        modelMetadata: watchedModels(options.model, options.watch, options.watchIntervalMs, log),
+        // A watched model is loaded before the engine is told of it: its load is not bounded either.
+        modelMetadata: handler.preloadEach(
+          watchedModels(options.model, options.watch, options.watchIntervalMs, log),
+          (error, update) =>
+            log(`model refresh failed, still serving the previous model: ${update.modelId}: ${message(error)}`),
+        ),
       }),
       onModelLoad: (modelId) => {
         if (options.watch !== undefined && modelId !== options.model && !options.quiet) log(`now serving ${modelId}`);
@@ -69,6 +84,7 @@ export async function serve(options: ServeOptions, io: CliIO, version: string): 
     });
   } catch (error) {
     log(`invalid options: ${message(error)}`);
+    await handler.releaseUnclaimed();
     return EXIT_USAGE;
   }
   try {
@@ -108,6 +124,7 @@ export async function serve(options: ServeOptions, io: CliIO, version: string): 
   });
   if (!options.quiet) log('stopping: no new connections; answering the requests in flight');
   await server.close();
+  await handler.releaseUnclaimed();
   if (!options.quiet) log('stopped');
   return EXIT_OK;
 }

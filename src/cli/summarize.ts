@@ -8,6 +8,11 @@ export interface RunSummary {
   readonly recordsOut: number;
   /** Records that failed (dead letters). */
   readonly recordsFailed: number;
+  /**
+   * Records read but neither written nor failed: those in flight when the job was interrupted (or its output's reader
+   * went away). 0 when the input was done. `recordsIn` = `recordsOut` + `recordsFailed` + `recordsNotWritten`.
+   */
+  readonly recordsNotWritten: number;
   /** Blank lines skipped. */
   readonly blankLines: number;
   /** Batches run by the model (from `inference_request_batch_size`). */
@@ -20,7 +25,7 @@ export interface RunSummary {
   readonly batchLatencyP99Ms: number;
   /** Batches that failed (`failed_batches_counter`; bisection retries them). */
   readonly failedBatches: number;
-  /** Model load time(s) in milliseconds, in load order. */
+  /** Model load time(s) in milliseconds, in load order (every load the command made, refreshes included). */
   readonly modelLoadMs: readonly number[];
   /** Wall time from the first line read to the last record written, in milliseconds. */
   readonly elapsedMs: number;
@@ -44,9 +49,12 @@ export interface RunCounts {
   readonly recordsIn: number;
   readonly recordsOut: number;
   readonly recordsFailed: number;
+  readonly recordsNotWritten: number;
   readonly blankLines: number;
   readonly elapsedMs: number;
   readonly models: readonly string[];
+  /** The command loads its models itself (with no time bound) before the engine asks for them: their load times. */
+  readonly modelLoadMs: readonly number[];
 }
 
 /**
@@ -58,7 +66,6 @@ export function summarize(registry: MetricsRegistry, counts: RunCounts): RunSumm
   const latencies = registry
     .listDistributions()
     .filter((d) => d.name === 'inference_batch_latency_micro_secs' && d.count > 0);
-  const loads = registry.listDistributions().filter((d) => d.name === 'load_model_latency_milli_secs');
   const failedBatches = registry
     .listCounters()
     .filter((c) => c.name === 'failed_batches_counter')
@@ -84,13 +91,14 @@ export function summarize(registry: MetricsRegistry, counts: RunCounts): RunSumm
     recordsIn: counts.recordsIn,
     recordsOut: counts.recordsOut,
     recordsFailed: counts.recordsFailed,
+    recordsNotWritten: counts.recordsNotWritten,
     blankLines: counts.blankLines,
     batches,
     meanBatchSize: batches > 0 ? records / batches : 0,
     batchLatencyP50Ms: main === undefined ? 0 : main.quantile(0.5) / 1000,
     batchLatencyP99Ms: main === undefined ? 0 : main.quantile(0.99) / 1000,
     failedBatches,
-    modelLoadMs: loads.flatMap((d) => (d.count > 0 ? [d.sum / d.count] : [])),
+    modelLoadMs: counts.modelLoadMs,
     elapsedMs: counts.elapsedMs,
     recordsPerSecond: seconds > 0 ? counts.recordsIn / seconds : 0,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -112,6 +120,7 @@ export function formatSummary(
   const lines = [
     `rxjs-inference: done in ${fixed(summary.elapsedMs / 1000, 2)} s`,
     `  records     in ${summary.recordsIn}, out ${summary.recordsOut}, failed ${summary.recordsFailed}` +
+      (summary.recordsNotWritten > 0 ? `, not written ${summary.recordsNotWritten} (read, still in flight)` : '') +
       (summary.blankLines > 0 ? `, blank lines skipped ${summary.blankLines}` : ''),
     `  batches     ${summary.batches}, mean size ${fixed(summary.meanBatchSize, 1)}` +
       (summary.failedBatches > 0 ? `, failed batches ${summary.failedBatches}` : ''),

@@ -179,9 +179,11 @@ describe('summarize', () => {
       recordsIn: 105,
       recordsOut: 104,
       recordsFailed: 1,
+      recordsNotWritten: 0,
       blankLines: 2,
       elapsedMs: 500,
       models: ['a', 'b'],
+      modelLoadMs: [12],
     });
     expect(summary).toMatchObject({
       batches: 11,
@@ -207,9 +209,11 @@ describe('summarize', () => {
       recordsIn: 0,
       recordsOut: 0,
       recordsFailed: 0,
+      recordsNotWritten: 0,
       blankLines: 0,
       elapsedMs: 0,
       models: [],
+      modelLoadMs: [],
     });
     expect(summary).toMatchObject({
       batches: 0,
@@ -219,5 +223,14 @@ describe('summarize', () => {
       device: 'unknown',
     });
     expect(formatSummary(summary, { verbose: true, output: 'x', deadLetter: undefined })).toContain('model load  -');
+  });
+
+  it('names the records read but not written (an interrupted run), so every record read is accounted for', () => {
+    const counts = { recordsIn: 100, recordsOut: 60, recordsFailed: 2, recordsNotWritten: 38, blankLines: 0 };
+    const summary = summarize(new MetricsRegistry(), { ...counts, elapsedMs: 10, models: [], modelLoadMs: [] });
+    expect(summary.recordsNotWritten).toBe(38);
+    expect(formatSummary(summary, { verbose: false, output: 'x', deadLetter: undefined })).toContain(
+      'records     in 100, out 60, failed 2, not written 38 (read, still in flight)',
+    );
   });
 });
