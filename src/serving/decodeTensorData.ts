@@ -1,4 +1,5 @@
-import { allocateData, type OnnxTypedArray } from '../handlers/onnx/onnxTensors.js';
+import type { OnnxTypedArray } from '../handlers/onnx/onnxTensors.js';
+import { allocateData } from '../tensors/dtypeTable.js';
 import { InferRequestError } from './InferRequestError.js';
 import type { RuntimeDtype } from './oipDatatypes.js';
 

@@ -6,7 +6,7 @@ import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { resolveAllowNonFinite } from '../../tensors/resolveAllowNonFinite.js';
-import { onnxBatchKey } from './onnxBatchKey.js';
+import { tensorBatchKey } from '../../tensors/tensorBatchKey.js';
 import { ONNX_DEVICES, type OnnxDevice, type OnnxExecutionDevice } from './onnxDevice.js';
 import {
   createSession,
@@ -18,7 +18,7 @@ import {
   type OrtModule,
 } from './onnxSession.js';
 import type { OnnxExample, OnnxInference } from './onnxTensors.js';
-import type { PackedTensor } from './packBatch.js';
+import type { PackedTensor } from '../../tensors/packRun.js';
 import { runOnnxBatch } from './runOnnxBatch.js';
 import type { NamedOnnxInferenceFn, OnnxInferenceFn } from './OnnxInferenceFn.js';
 import { PartialOutput } from '../../core/PartialOutput.js';
@@ -200,7 +200,7 @@ export class OnnxModelHandler<
     return {
       maxBatchSize,
       ...rest,
-      batchKeyFn: userKey ? (e: E) => `${String(onnxBatchKey(e))}|${String(userKey(e))}` : onnxBatchKey,
+      batchKeyFn: userKey ? (e: E) => `${String(tensorBatchKey(e))}|${String(userKey(e))}` : tensorBatchKey,
     } as BatchElementsConfig<E>;
   }
 

@@ -10,7 +10,8 @@ import {
   type OnnxDevice,
   type OnnxExecutionDevice,
 } from './onnxDevice.js';
-import { formatDims, type OnnxTensorType } from './onnxTensors.js';
+import { formatDims } from '../../tensors/dims.js';
+import type { OnnxTensorType } from './onnxTensors.js';
 import { withWebGpuLock } from './webgpuLock.js';
 
 /** The `onnxruntime-node` module. */

@@ -1,9 +1,11 @@
 import { InferenceError, messageOf } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkFinite, packRun, readBatch, type PackedTensor } from './packBatch.js';
+import { checkFinite } from '../../tensors/checkFinite.js';
+import { packRun, type PackedTensor } from '../../tensors/packRun.js';
+import { readBatch } from '../../tensors/readBatch.js';
+import { splitRun, type RunOutput } from '../../tensors/splitRun.js';
 import type { OnnxModelInfo } from './onnxSession.js';
 import type { OnnxTensor } from './onnxTensors.js';
-import { splitRun, type RunOutput } from './splitOutputs.js';
 
 /** Where one stacked run executes: a session in this thread, or a worker. */
 export interface OnnxRunner {

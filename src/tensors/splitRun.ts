@@ -1,5 +1,7 @@
-import { InferenceError } from '../../core/errors.js';
-import { formatDims, sizeOfDims, type OnnxTensor, type OnnxTensorType } from './onnxTensors.js';
+import { InferenceError } from '../core/errors.js';
+import { formatDims, sizeOfDims } from './dims.js';
+import type { TensorType } from './TensorType.js';
+import type { TensorView } from './TensorView.js';
 
 /** An output of one run as the runner returns it (an `ort.Tensor`, or the plain record a worker sends back). */
 export interface RunOutput {
@@ -11,7 +13,7 @@ export interface RunOutput {
 /**
  * Splits one run's outputs along their first (batch) axis into per-element views, appending the first `count`
  * elements' shares to `into[k]` (padding rows past `count` are dropped). The checks run once per output, not per
- * element; each element gets a plain `OnnxTensor` whose typed-array data is a `subarray` view of the output buffer (no
+ * element; each element gets a plain `TensorView` whose typed-array data is a `subarray` view of the output buffer (no
  * copy; string outputs are sliced) and whose frozen `dims` are shared by the batch.
  */
 export function splitRun(
@@ -19,7 +21,7 @@ export function splitRun(
   outputNames: readonly string[],
   runSize: number,
   count: number,
-  into: OnnxTensor[][],
+  into: TensorView[][],
 ): void {
   for (let k = 0; k < outputNames.length; k++) {
     const name = outputNames[k];
@@ -28,7 +30,7 @@ export function splitRun(
       throw new InferenceError(`ONNX output \`${name}\` is missing or is not a tensor.`, count);
     }
     const { dims } = output;
-    const type = output.type as OnnxTensorType;
+    const type = output.type as TensorType;
     if (dims.length === 0 || dims[0] !== runSize) {
       throw new InferenceError(
         `ONNX output \`${name}\` has dims ${formatDims(dims)}, but the batch has ${runSize} rows: outputs are split ` +
@@ -39,8 +41,8 @@ export function splitRun(
     const elementDims = Object.freeze(dims.slice(1));
     const size = sizeOfDims(elementDims);
     const data = output.data as {
-      subarray?(a: number, b: number): OnnxTensor['data'];
-      slice(a: number, b: number): OnnxTensor['data'];
+      subarray?(a: number, b: number): TensorView['data'];
+      slice(a: number, b: number): TensorView['data'];
     };
     const target = into[k];
     if (typeof data.subarray === 'function') {

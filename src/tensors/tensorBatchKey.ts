@@ -1,5 +1,7 @@
-import type { BatchKey } from '../../batching/BatchElementsConfig.js';
-import { arrayTag, isTensorLike, typeOfData } from './onnxTensors.js';
+import type { BatchKey } from '../batching/BatchElementsConfig.js';
+import { sameDims } from './dims.js';
+import { arrayTag, typeOfData } from './dtypeTable.js';
+import { isTensorLike } from './TensorLike.js';
 
 // The key of the last single-tensor example, by its parts: consecutive examples of one shape (the common case) reuse
 // the key string instead of building one per element (bench P6).
@@ -8,12 +10,6 @@ let lastType: string | undefined;
 let lastLength = -1;
 let lastDims: readonly number[] | undefined;
 let lastKey = '';
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
-  return true;
-}
 
 function tensorKey(value: unknown): string {
   if (ArrayBuffer.isView(value)) {
@@ -37,11 +33,11 @@ function tensorKey(value: unknown): string {
 }
 
 /**
- * The batch key of an ONNX example: every input's dtype and dims (`'a=float32[4];b=float32[2]'`), so that elements
+ * The batch key of a tensor example: every input's dtype and dims (`'a=float32[4];b=float32[2]'`), so that elements
  * of different shapes or types never share a batch. Never throws: an unrecognizable example gets a key of its own
  * kind and fails validation in its batch.
  */
-export function onnxBatchKey(example: unknown): BatchKey {
+export function tensorBatchKey(example: unknown): BatchKey {
   if (ArrayBuffer.isView(example) || isTensorLike(example)) return tensorKey(example);
   if (example === null || typeof example !== 'object') return `?${typeof example}`;
   const record = example as Readonly<Record<string, unknown>>;
