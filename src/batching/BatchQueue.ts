@@ -95,6 +95,7 @@ export class BatchQueue<T> {
       }
     }
     let group = this.single;
+    let seq = 0;
     if (group === undefined) {
       const key = this.keyFn!(item);
       group = this.lastGroup;
@@ -106,22 +107,10 @@ export class BatchQueue<T> {
         }
         this.lastGroup = group;
       }
-      const seq = this.nextSeq++;
-      group.seqs!.push(seq);
+      seq = this.nextSeq++;
       this.order.record(key, seq);
     }
-    group.items.push(item);
-    if (group.tags !== undefined) {
-      group.tags.push(tag);
-      group.times!.push(time);
-    }
-    group.count++;
-    if (group.weights !== undefined) {
-      group.weights.push(weight);
-      group.weight += weight;
-    } else {
-      group.weight = group.count;
-    }
+    group.append(item, weight, seq, tag, time);
     this.total++;
     return group;
   }
@@ -231,14 +220,17 @@ export class BatchQueue<T> {
     let out: T[];
     if (this.single !== undefined) {
       const group = this.single;
-      out = group.items.slice(group.head);
+      out = group.items.slice(group.head, group.head + group.count);
       group.advance(group.count, group.weight);
     } else {
       out = [];
       this.order.forEachRun((key, end) => {
         const group = this.groups.get(key);
         if (group === undefined) return;
-        while (group.head < group.items.length && group.seqs![group.head] < end) out.push(group.items[group.head++]);
+        while (group.count > 0 && group.seqs![group.head] < end) {
+          out.push(group.items[group.head]);
+          group.advance(1, group.weights?.[group.head] ?? 0);
+        }
       });
       for (const group of this.groups.values()) group.advance(group.count, group.weight);
       this.groups.clear();
