@@ -129,7 +129,7 @@ export type { AdaptiveThrottlerConfig } from './handlers/remote/AdaptiveThrottle
 export type { RetryConfig } from './handlers/remote/retryPolicy.js';
 export type { HttpErrorOptions, HeadersLike } from './handlers/remote/HttpError.js';
 export type { RemoteFailureReason } from './handlers/remote/RemoteInferenceError.js';
-export type { Predictor, PredictorConfig, PredictRequestOptions } from './serving/createPredictor.js';
+export type { Predictor, PredictorConfig, PredictRequestOptions } from './serving/Predictor.js';
 export type { WatchFilePatternConfig } from './operators/watchFilePattern.js';
 export type { WithExceptionHandlingConfig } from './operators/withExceptionHandling.js';
 export type { ExceptionAwareStage, ExceptionModeConfig } from './operators/ExceptionAwareStage.js';

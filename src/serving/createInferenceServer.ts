@@ -1,88 +1,28 @@
 import { setMaxListeners } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InferenceTimeoutError, InvalidExampleError, messageOf } from '../core/errors.js';
+import { InferenceTimeoutError } from '../core/errors.js';
 import { checkNumber } from '../core/validate.js';
 import type { Counter } from '../metrics/Counter.js';
 import type { Distribution } from '../metrics/Distribution.js';
 import { formatPrometheusText } from '../metrics/formatPrometheusText.js';
 import { MetricsRegistry } from '../metrics/MetricsRegistry.js';
-import type { Predictor } from './createPredictor.js';
 import { decodeInferRequest } from './decodeInferRequest.js';
 import { encodeInferResponse } from './encodeInferResponse.js';
+import type { InferenceServer, InferenceServerConfig } from './InferenceServer.js';
 import { InferRequestError } from './InferRequestError.js';
-import { PredictorClosedError } from './PredictorClosedError.js';
-import { QueueFullError } from './QueueFullError.js';
 import { readBody } from './readBody.js';
-import type { ServedModel, ServedTensor } from './ServedModel.js';
+import { Reply } from './Reply.js';
+import type { ServedTensor } from './ServedModel.js';
 
-/** Options of `createInferenceServer`. */
-export interface InferenceServerConfig {
-  /** Runs the model: every request's examples go through it, batched with other requests'. */
-  readonly predictor: Predictor<any, any>;
-  /** The model's name, version, platform and signature. */
-  readonly model: ServedModel;
-  /** Rendered at `GET /metrics`; the server's own counters go there too. @default a new registry */
-  readonly metrics?: MetricsRegistry;
-  /** Server metadata (`GET /v2`). @default 'rxjs-inference' */
-  readonly serverName?: string;
-  /** Server metadata (`GET /v2`). @default '0.0.0' */
-  readonly serverVersion?: string;
-  /** Larger request bodies get 413 before they are parsed. @default 8 MiB */
-  readonly maxBodyBytes?: number;
-  /**
-   * A request must arrive whole within this time (slow or stalled clients get 408 and are disconnected), and its
-   * prediction must be done within it again (else 504). @default 30_000
-   */
-  readonly requestTimeoutMs?: number;
-}
-
-/** An Open Inference Protocol HTTP server over one predictor. */
-export interface InferenceServer {
-  /** The `node:http` server. */
-  readonly server: Server;
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). @default 8000 on 127.0.0.1 */
-  listen(port?: number, host?: string): Promise<AddressInfo>;
-  /**
-   * Drains: stops accepting connections, answers the requests in flight (new ones on open connections get 503),
-   * closes the connections, then closes the predictor. Resolves when all of that is done.
-   */
-  close(): Promise<void>;
-}
-
-const JSON_TYPE = 'application/json';
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 const DEFAULT_TIMEOUT = 30_000;
-
-/** An answer: status and JSON body. */
-class Reply {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-    readonly contentType = JSON_TYPE,
-  ) {}
-  static json(status: number, value: unknown): Reply {
-    return new Reply(status, JSON.stringify(value));
-  }
-  static error(status: number, message: string): Reply {
-    return Reply.json(status, { error: message });
-  }
-}
 
 interface ServerMetrics {
   readonly requests: Counter;
   readonly byClass: Record<'2xx' | '4xx' | '5xx', Counter>;
   readonly examples: Counter;
   readonly latency: Distribution;
-}
-
-/** The HTTP status of a failed inference. */
-function statusOf(error: unknown): number {
-  if (error instanceof InferRequestError) return error.status;
-  if (error instanceof QueueFullError || error instanceof PredictorClosedError) return 503;
-  if (error instanceof InferenceTimeoutError) return 504;
-  if (error instanceof InvalidExampleError) return 400;
-  return 500;
 }
 
 function metadataTensor(tensor: ServedTensor): { name: string; datatype: string; shape: number[] } {
@@ -274,7 +214,7 @@ export function createInferenceServer(config: InferenceServerConfig): InferenceS
     try {
       reply = route(request, response);
     } catch (error) {
-      reply = Reply.error(statusOf(error), messageOf(error));
+      reply = Reply.failure(error);
     }
     if (reply instanceof Reply) {
       send(request, response, reply);
@@ -282,7 +222,7 @@ export function createInferenceServer(config: InferenceServerConfig): InferenceS
     }
     reply.then(
       (answer) => send(request, response, answer),
-      (error: unknown) => send(request, response, Reply.error(statusOf(error), messageOf(error))),
+      (error: unknown) => send(request, response, Reply.failure(error)),
     );
   });
 

@@ -3,53 +3,15 @@ import { asyncScheduler, Subject, type SchedulerLike, type Subscription } from '
 import { BufferOverflowError, describeValue, InferenceTimeoutError } from '../core/errors.js';
 import { checkNumber, checkObject } from '../core/validate.js';
 import type { Counter } from '../metrics/Counter.js';
-import type { Gauge } from '../metrics/Gauge.js';
 import { defaultMetricsRegistry } from '../metrics/MetricsRegistry.js';
 import { ModelHandler } from '../models/ModelHandler.js';
-import {
-  runInference,
-  type HandlerInput,
-  type HandlerOutput,
-  type RunInferenceConfig,
-} from '../operators/runInference.js';
+import { runInference, type HandlerInput, type HandlerOutput } from '../operators/runInference.js';
 import { withExceptionHandling } from '../operators/withExceptionHandling.js';
+import { checkPredictOptions } from './checkPredictOptions.js';
+import type { Predictor, PredictorConfig, PredictRequestOptions } from './Predictor.js';
+import { predictorMetrics } from './predictorMetrics.js';
 import { PredictorClosedError } from './PredictorClosedError.js';
 import { QueueFullError } from './QueueFullError.js';
-
-/** Options of `createPredictor`: those of `runInference` (it owns ordering and cancellation), plus the queue bound. */
-export interface PredictorConfig<In = unknown> extends Omit<RunInferenceConfig<In>, 'ordered' | 'elementSignal'> {
-  /**
-   * Most requests waiting for their answer (queued, or in a batch that is running). Past it `predict` rejects at once
-   * with a `QueueFullError` (load shedding, as Triton's `max_queue_size`). @default 10_000
-   */
-  readonly maxQueuedRequests?: number;
-}
-
-/** Options of one `predict` call. */
-export interface PredictRequestOptions {
-  /** Aborting it rejects the call with the signal's `reason`; while queued, the example is taken out of the queue. */
-  readonly signal?: AbortSignal;
-  /** Deadline: past it the call rejects with an `InferenceTimeoutError` (taken out of the queue if still there). */
-  readonly timeoutMs?: number;
-}
-
-/** Request/response over one shared `runInference` pipeline: what `createPredictor` returns. */
-export interface Predictor<In, Out> {
-  /** Resolves once the model has loaded; rejects if it cannot be (then every `predict` rejects too). */
-  readonly ready: Promise<void>;
-  /** True while a model is loaded and the predictor accepts requests. */
-  readonly isReady: boolean;
-  /** Requests waiting for their answer now (queued or in a running batch). */
-  readonly queuedRequests: number;
-  /**
-   * Runs the model on one example, batched with every other call in flight. Resolves with what `runInference`
-   * emits for it (after postprocessing); rejects with this element's failure (other calls go on), the signal's reason,
-   * an `InferenceTimeoutError` (`timeoutMs`), a `QueueFullError` (`maxQueuedRequests`) or a `PredictorClosedError`.
-   */
-  predict(example: In, options?: PredictRequestOptions): Promise<Out>;
-  /** Stops accepting requests, finishes those already queued, releases the model; resolves when all is done. */
-  close(): Promise<void>;
-}
 
 const DEFAULT_MAX_QUEUED = 10_000;
 // Requests that gave up (aborted, timed out) leave the engine's queue when their batch is formed; until then they
@@ -64,14 +26,6 @@ interface Request {
   readonly controller: AbortController | undefined;
   done: boolean;
   cleanup: (() => void) | undefined;
-}
-
-interface PredictorMetrics {
-  readonly queued: Gauge;
-  readonly rejected: Counter;
-  readonly timeouts: Counter;
-  readonly aborted: Counter;
-  readonly failed: Counter;
 }
 
 /**
@@ -132,18 +86,7 @@ export function createPredictor<H extends ModelHandler<any, any, any>>(
   const { maxQueuedRequests = DEFAULT_MAX_QUEUED, onModelLoad, ...inferenceConfig } = config ?? {};
   checkNumber('maxQueuedRequests', maxQueuedRequests, { min: 1, integer: true });
   const scheduler: SchedulerLike = config?.scheduler ?? asyncScheduler;
-  const registry = config?.metrics ?? defaultMetricsRegistry;
-  const namespace = handler.getMetricsNamespace();
-  const metrics: PredictorMetrics | undefined =
-    registry === false
-      ? undefined
-      : {
-          queued: registry.gauge({ namespace, name: 'predictor_queued_requests' }),
-          rejected: registry.counter({ namespace, name: 'predictor_rejected_requests' }),
-          timeouts: registry.counter({ namespace, name: 'predictor_timeouts' }),
-          aborted: registry.counter({ namespace, name: 'predictor_aborted_requests' }),
-          failed: registry.counter({ namespace, name: 'predictor_failed_requests' }),
-        };
+  const metrics = predictorMetrics(config?.metrics ?? defaultMetricsRegistry, handler.getMetricsNamespace());
 
   // Requests by position in the stream. The pipeline is ordered, so the n-th emission answers the n-th element.
   const requests = new Map<number, Request>();
@@ -241,12 +184,7 @@ export function createPredictor<H extends ModelHandler<any, any, any>>(
       );
     }
     try {
-      checkObject('options', options);
-      checkNumber('timeoutMs', options?.timeoutMs, { min: 0, exclusiveMin: true });
-      const signal = options?.signal;
-      if (signal !== undefined && (signal === null || typeof (signal as AbortSignal).addEventListener !== 'function')) {
-        throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}.`);
-      }
+      checkPredictOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }

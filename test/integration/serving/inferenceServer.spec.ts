@@ -1,7 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { createPredictor, MetricsRegistry, ModelHandler, modelHandler, OnnxModelHandler } from 'rxjs-inference';
-import { createInferenceServer, type InferenceServer } from '../../../src/serving/createInferenceServer';
+import { createInferenceServer } from '../../../src/serving/createInferenceServer';
+import type { InferenceServer } from '../../../src/serving/InferenceServer';
 import type { ServedModel } from '../../../src/serving/ServedModel';
 import { servedModelOf } from '../../../src/serving/servedModelOf';
 import {
