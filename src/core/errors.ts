@@ -48,6 +48,11 @@ export class InvalidExampleError extends Error {
     readonly position: number | undefined,
     /** The input or field that is wrong (e.g. an ONNX input name), when known. */
     readonly field: string | undefined,
+    /**
+     * Position of the element in the stream (counted from 0, as `elementSignal`'s index), when known: `runInference`
+     * sets it, and names it in the message, when a handler's error gives the batch `position`.
+     */
+    readonly streamPosition?: number,
   ) {
     super(message);
   }

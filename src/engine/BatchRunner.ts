@@ -7,6 +7,7 @@ import { isOutputArray, isPartialOutput } from '../models/inferenceOutputs.js';
 import type { PartialOutput } from '../core/PartialOutput.js';
 import { asyncOutputs } from './async.js';
 import { failure } from './Failed.js';
+import { namedInStream } from './streamPosition.js';
 import type { LoadedModel } from './ModelSlot.js';
 import { BatchSpan, type TracerLike } from './BatchSpan.js';
 import type { TaggedBatch } from '../batching/BatchQueue.js';
@@ -253,8 +254,10 @@ export class BatchRunner {
       return;
     }
     const { items, tags } = job.batch;
+    // A handler names its element by batch position; the stream position is known here (not with withNoBatching).
+    const named = this.options.noBatching ? error : namedInStream(error, tags, lo, hi);
     for (let i = lo; i < hi; i++) {
-      onFailure(tags[i], failure('inference', 0, items[i], error, job.original, job.model.id).record);
+      onFailure(tags[i], failure('inference', 0, items[i], named, job.original, job.model.id).record);
     }
   }
 

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { describeValue, MissingRuntimeError, ModelLoadError } from '../../core/errors.js';
+import { describeValue, InvalidExampleError, MissingRuntimeError, ModelLoadError } from '../../core/errors.js';
 import { checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 
@@ -141,7 +141,11 @@ export class TransformersPipelineHandler extends ModelHandler<
   ): Promise<PredictionResult<string, TransformersInference>[]> {
     batch.forEach((text, i) => {
       if (typeof text !== 'string') {
-        throw new TypeError(`Element ${i} of the batch is not a string: ${describeValue(text)}.`);
+        throw new InvalidExampleError(
+          `Element ${i} of the batch is not a string: ${describeValue(text)}.`,
+          i,
+          undefined,
+        );
       }
     });
     const output = await model([...batch], { ...this.config.callOptions });

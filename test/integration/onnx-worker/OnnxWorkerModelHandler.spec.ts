@@ -95,7 +95,7 @@ describe('OnnxWorkerModelHandler through runInference', () => {
     const [viaWorker, viaInline] = [await fail(handler), await fail(new OnnxModelHandler({ modelUri: fixture.bytes }))];
     expect(viaWorker).toBeInstanceOf(InvalidExampleError);
     expect(viaWorker.message).toBe(viaInline.message);
-    expect(viaWorker.message).toMatch(/^Element \d+ of the batch, input `input`: expected dims \[16\] .* got \[5\]\.$/);
+    expect(viaWorker.message).toMatch(/^Element #3 of the stream, input `input`: expected dims \[16\] .* got \[5\]\.$/);
     await until(() => allExited(models[0], exited));
   });
 
