@@ -38,6 +38,10 @@ export { RunInferenceMetrics } from './metrics/RunInferenceMetrics.js';
 export { exportToPrometheus } from './metrics/exportToPrometheus.js';
 export { exportToOpenTelemetry } from './metrics/exportToOpenTelemetry.js';
 
+/* Tensors */
+export { allocateTensorData } from './tensors/dtypeTable.js';
+export { jsonTensorValue } from './tensors/jsonTensorValue.js';
+
 /* Errors */
 export {
   InferenceError,
@@ -63,6 +67,8 @@ export type {
 } from './handlers/transformers/TransformersPipelineHandler.js';
 export type { TextTokenizer, TokenizerSource } from './text/loadTokenizer.js';
 export type { InferenceEvent } from './core/InferenceEvent.js';
+export type { TensorType, TensorTypedArray } from './tensors/TensorType.js';
+export type { JsonTensorValueConfig } from './tensors/jsonTensorValue.js';
 export type { FakeModelHandlerConfig, FakeModel } from './testing/FakeModelHandler.js';
 export type { TfjsModelHandlerConfig, TfjsOutputMode, TfjsPrediction } from './handlers/tfjs/TfjsModelHandler.js';
 export type { TfjsModel, TfjsModelType } from './handlers/tfjs/TfjsModel.js';

@@ -1,4 +1,7 @@
-import { InvalidExampleError } from '../index.js';
+import { allocateTensorData, InvalidExampleError, jsonTensorValue } from '../index.js';
+
+/** JSON lines may give a bool input as 0/1 as well as false/true. */
+const BOOL_FROM_NUMBERS = { boolFromNumbers: true } as const;
 
 /** Element types the command reads from JSON (onnxruntime's names; TF.js uses float32, int32 and bool). */
 export type CliDType =
@@ -45,43 +48,6 @@ export interface JsonTensor {
   readonly dtype: CliDType;
 }
 
-const INT_RANGES: Partial<Record<CliDType, readonly [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
-
-function allocate(dtype: CliDType, length: number): CliTypedArray | string[] {
-  switch (dtype) {
-    case 'float64':
-      return new Float64Array(length);
-    case 'int8':
-      return new Int8Array(length);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(length);
-    case 'int16':
-      return new Int16Array(length);
-    case 'uint16':
-      return new Uint16Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    case 'uint32':
-      return new Uint32Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'uint64':
-      return new BigUint64Array(length);
-    case 'string':
-      return new Array<string>(length);
-    default:
-      return new Float32Array(length);
-  }
-}
-
 function show(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
@@ -96,34 +62,6 @@ function position(flat: number, dims: readonly number[]): string {
     flat = Math.floor(flat / dims[d]);
   }
   return parts.map((p) => `[${p}]`).join('');
-}
-
-/** Converts one JSON value to the element type, or returns an error reason. */
-function convert(value: unknown, dtype: CliDType): number | bigint | string | undefined {
-  switch (dtype) {
-    case 'float32':
-      // A finite JSON number beyond float32's range would become ±Infinity: rejected like NaN and Infinity.
-      return typeof value === 'number' && Number.isFinite(Math.fround(value)) ? value : undefined;
-    case 'float64':
-      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-    case 'bool':
-      return value === true || value === 1 ? 1 : value === false || value === 0 ? 0 : undefined;
-    case 'string':
-      return typeof value === 'string' ? value : undefined;
-    case 'int64':
-    case 'uint64': {
-      let big: bigint | undefined;
-      if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value);
-      else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
-      if (big === undefined) return undefined;
-      const ok = dtype === 'int64' ? big >= -(2n ** 63n) && big < 2n ** 63n : big >= 0n && big < 2n ** 64n;
-      return ok ? big : undefined;
-    }
-    default: {
-      const [min, max] = INT_RANGES[dtype]!;
-      return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
-    }
-  }
 }
 
 const EXPECTED: Record<string, string> = {
@@ -202,11 +140,11 @@ export function jsonToTensor(value: unknown, input: InputSignature, reshape?: re
   const { name, dtype } = input;
   const shape = nestedDims(value);
   const count = sizeOfDims(shape);
-  const data = allocate(dtype, count);
+  const data = allocateTensorData(dtype, count) as CliTypedArray | string[];
   let filled = 0;
   const fill = (node: unknown, depth: number): void => {
     if (depth === shape.length) {
-      const converted = convert(node, dtype);
+      const converted = jsonTensorValue(node, dtype, BOOL_FROM_NUMBERS);
       if (converted === undefined) {
         throw new InvalidExampleError(
           `input \`${name}\`: value${position(filled, shape)} is ${show(node)}, expected ${EXPECTED[dtype] ?? `an integer in the ${dtype} range`}.`,

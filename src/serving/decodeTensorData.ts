@@ -1,19 +1,12 @@
 import type { OnnxTypedArray } from '../handlers/onnx/onnxTensors.js';
-import { allocateData } from '../tensors/dtypeTable.js';
+import { sizeOfDims } from '../tensors/dims.js';
+import { allocateTensorData } from '../tensors/dtypeTable.js';
+import { jsonTensorValue } from '../tensors/jsonTensorValue.js';
 import { InferRequestError } from './InferRequestError.js';
 import type { RuntimeDtype } from './oipDatatypes.js';
 
 /** Typed arrays (or strings, for BYTES) a request's tensor data becomes: what the ONNX handler takes. */
 export type TensorData = OnnxTypedArray | string[];
-
-const INT_RANGES: Partial<Record<RuntimeDtype, readonly [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
 
 const EXPECTED: Partial<Record<RuntimeDtype, string>> = {
   float32: 'a number (FP32)',
@@ -24,43 +17,9 @@ const EXPECTED: Partial<Record<RuntimeDtype, string>> = {
   uint64: 'a non-negative integer below 2^53, or a decimal string (UINT64)',
 };
 
-/** Converts one JSON value to the element type, or `undefined` when it does not fit. */
-function convert(value: unknown, dtype: RuntimeDtype): number | bigint | string | undefined {
-  switch (dtype) {
-    case 'float32':
-    case 'float64':
-      // JSON has no NaN or Infinity, so every parsed number is finite.
-      return typeof value === 'number' ? value : undefined;
-    case 'bool':
-      return value === true ? 1 : value === false ? 0 : undefined;
-    case 'string':
-      return typeof value === 'string' ? value : undefined;
-    case 'int64':
-    case 'uint64': {
-      let big: bigint | undefined;
-      // JSON.parse rounds integers beyond 2^53 silently: those must come as decimal strings.
-      if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value);
-      else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
-      if (big === undefined) return undefined;
-      const fits = dtype === 'int64' ? big >= -(2n ** 63n) && big < 2n ** 63n : big >= 0n && big < 2n ** 64n;
-      return fits ? big : undefined;
-    }
-    default: {
-      const [min, max] = INT_RANGES[dtype]!;
-      return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
-    }
-  }
-}
-
 function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  let size = 1;
-  for (const d of shape) size *= d;
-  return size;
 }
 
 /**
@@ -79,10 +38,10 @@ export function decodeTensorData(
   if (!Array.isArray(data)) {
     throw new InferRequestError(`\`${field}.data\`: expected an array of values, got ${show(data)}.`, 400);
   }
-  const size = sizeOf(shape);
+  const size = sizeOfDims(shape);
   // FP16 has no JSON representation the protocol settles on (its spec says so): refused before we get here.
   if (dtype === 'float16') throw new Error('No tensor data for float16.');
-  const out: TensorData = allocateData(dtype, size);
+  const out: TensorData = allocateTensorData(dtype, size);
   const sink = out as unknown as unknown[];
   const flat = data.length === 0 || !Array.isArray(data[0]);
   const bad = (value: unknown, where: string): never => {
@@ -99,18 +58,10 @@ export function decodeTensorData(
         400,
       );
     }
-    if (dtype === 'float32' || dtype === 'float64') {
-      for (let i = 0; i < size; i++) {
-        const v = data[i] as unknown;
-        if (typeof v !== 'number') bad(v, `[${i}]`);
-        sink[i] = v;
-      }
-    } else {
-      for (let i = 0; i < size; i++) {
-        const v = convert(data[i], dtype);
-        if (v === undefined) bad(data[i], `[${i}]`);
-        sink[i] = v;
-      }
+    for (let i = 0; i < size; i++) {
+      const v = jsonTensorValue(data[i], dtype);
+      if (v === undefined) bad(data[i], `[${i}]`);
+      sink[i] = v;
     }
     return out;
   }
@@ -118,7 +69,7 @@ export function decodeTensorData(
   const path: number[] = [];
   const fill = (node: unknown, depth: number): void => {
     if (depth === shape.length) {
-      const v = convert(node, dtype);
+      const v = jsonTensorValue(node, dtype);
       if (v === undefined) bad(node, path.map((p) => `[${p}]`).join(''));
       sink[filled++] = v;
       return;

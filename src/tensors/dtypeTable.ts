@@ -53,8 +53,14 @@ export function typeOfTag(tag: string): TensorType | undefined {
   return Object.prototype.hasOwnProperty.call(TYPE_OF_TAG, tag) ? TYPE_OF_TAG[tag] : undefined;
 }
 
-/** A new zero-filled array for `length` values of `type`, in this realm. */
-export function allocateData(type: TensorType, length: number): TensorTypedArray | string[] {
+/**
+ * A new zero-filled array for `length` values of tensor element type `type`, in this realm: the one dtype → typed
+ * array table (`bool` is a `Uint8Array`, `float16` a `Uint16Array`, `string` an array of `''`).
+ *
+ * @example
+ * allocateTensorData('int64', 3); // BigInt64Array [0n, 0n, 0n]
+ */
+export function allocateTensorData(type: TensorType, length: number): TensorTypedArray | string[] {
   switch (type) {
     case 'float32':
       return new Float32Array(length);

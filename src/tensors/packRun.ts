@@ -1,5 +1,5 @@
 import { sizeOfDims } from './dims.js';
-import { allocateData } from './dtypeTable.js';
+import { allocateTensorData } from './dtypeTable.js';
 import type { CheckedBatch } from './readBatch.js';
 import type { TensorInputSpec } from './TensorInputSpec.js';
 import type { TensorType, TensorTypedArray } from './TensorType.js';
@@ -28,7 +28,7 @@ export function packRun(
     const dims = batch.dims[k];
     const column = batch.data[k];
     const size = sizeOfDims(dims);
-    const buffer = allocateData(type, runSize * size);
+    const buffer = allocateTensorData(type, runSize * size);
     if (Array.isArray(buffer)) {
       for (let p = start; p < end; p++) {
         const data = column[p] as readonly string[];

@@ -279,6 +279,15 @@ describe('Open Inference Protocol server (real HTTP over 127.0.0.1)', () => {
         /`inputs\[0\]\.data\[5\]`: expected a number \(FP32\), got "x"/,
       ],
       [
+        'an FP32 value beyond float32 (it would become Infinity)',
+        () => {
+          const body = good();
+          (body.inputs[0].data as unknown[])[2] = 1e39;
+          return body;
+        },
+        /`inputs\[0\]\.data\[2\]`: expected a number \(FP32\), got 1e\+39/,
+      ],
+      [
         'an unknown input',
         () => ({ inputs: [{ ...good().inputs[0], name: 'nope' }] }),
         /`inputs\[0\]\.name`.*no input `nope`/,
