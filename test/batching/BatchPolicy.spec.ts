@@ -1,5 +1,5 @@
 import { BatchPolicy } from '../../src/batching/BatchPolicy';
-import { BatchSizeEstimator } from '../../src/batching/BatchSizeEstimator';
+import { BatchSizeEstimator } from '../../src/index';
 import { resolveBatchConfig } from '../../src/batching/resolveBatchConfig';
 
 describe('BatchPolicy', () => {

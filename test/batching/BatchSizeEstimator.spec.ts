@@ -1,5 +1,5 @@
-import { BatchSizeEstimator } from '../../src/batching/BatchSizeEstimator';
-import type { BatchElementsConfig } from '../../src/batching/BatchElementsConfig';
+import { BatchSizeEstimator } from '../../src/index';
+import type { BatchElementsConfig } from '../../src/index';
 
 /** Runs the estimator against a model whose batches take `cost(size)` ms; returns the successive sizes. */
 function sizes(config: BatchElementsConfig, count: number, cost = (n: number) => 1 + 0.7 * n): number[] {

@@ -1,4 +1,4 @@
-import type { BatchKey } from '../../src/batching/BatchElementsConfig';
+import type { BatchKey } from '../../src/index';
 import { PushOrderLog } from '../../src/batching/PushOrderLog';
 
 describe('PushOrderLog', () => {

@@ -1,6 +1,6 @@
 import { asapScheduler, asyncScheduler } from 'rxjs';
 import { combineBatchKeys, mergeBatchConfig, resolveBatchConfig } from '../../src/batching/resolveBatchConfig';
-import type { BatchElementsConfig, BatchKey } from '../../src/batching/BatchElementsConfig';
+import type { BatchElementsConfig, BatchKey } from '../../src/index';
 
 describe('resolveBatchConfig', () => {
   it("applies Beam's defaults", () => {

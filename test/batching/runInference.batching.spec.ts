@@ -1,8 +1,7 @@
 import { firstValueFrom, from, ignoreElements, range, tap, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { BatchElementsConfig } from '../../src/batching/BatchElementsConfig';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { runInference } from '../../src/operators/runInference';
+import type { BatchElementsConfig } from '../../src/index';
+import { modelHandler, runInference } from '../../src/index';
 
 // Batching seen through runInference: the handler's batchConfig() merged with the operator's `batch` (operator wins
 // field by field, a handler's batchKeyFn always applies), served by the same BatchQueue + BatchSizeEstimator.

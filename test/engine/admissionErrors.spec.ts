@@ -1,4 +1,4 @@
-import { BufferOverflowError, InvalidExampleError } from '../../src/core/errors';
+import { BufferOverflowError, InvalidExampleError } from '../../src/index';
 import { notABatchError, overflowError } from '../../src/engine/admissionErrors';
 
 describe('admission errors', () => {

@@ -1,6 +1,7 @@
 import { Counter } from '../../src/metrics/Counter';
 import { Gauge } from '../../src/metrics/Gauge';
-import { MetricsRegistry, defaultMetricsRegistry, fullMetricName } from '../../src/metrics/MetricsRegistry';
+import { MetricsRegistry, defaultMetricsRegistry } from '../../src/index';
+import { fullMetricName } from '../../src/metrics/MetricsRegistry';
 
 function thrown(fn: () => unknown): unknown {
   try {

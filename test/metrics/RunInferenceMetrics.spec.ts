@@ -1,5 +1,4 @@
-import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { RunInferenceMetrics } from '../../src/metrics/RunInferenceMetrics';
+import { MetricsRegistry, RunInferenceMetrics } from '../../src/index';
 
 describe('RunInferenceMetrics', () => {
   it("records a batch with Beam's names in the handler's namespace", () => {

@@ -1,7 +1,6 @@
 import * as prom from 'prom-client';
-import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { RunInferenceMetrics } from '../../src/metrics/RunInferenceMetrics';
-import { exportToPrometheus, sanitizePrometheusName } from '../../src/metrics/exportToPrometheus';
+import { MetricsRegistry, RunInferenceMetrics, exportToPrometheus } from '../../src/index';
+import { sanitizePrometheusName } from '../../src/metrics/exportToPrometheus';
 
 function thrown(fn: () => unknown): unknown {
   try {

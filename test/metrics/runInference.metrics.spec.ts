@@ -1,10 +1,7 @@
 import * as prom from 'prom-client';
 import { BehaviorSubject, from, lastValueFrom, Subject, toArray } from 'rxjs';
-import type { ModelMetadata } from '../../src/core/types';
-import { exportToPrometheus } from '../../src/metrics/exportToPrometheus';
-import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { runInference } from '../../src/operators/runInference';
+import type { ModelMetadata } from '../../src/index';
+import { exportToPrometheus, MetricsRegistry, modelHandler, runInference } from '../../src/index';
 
 /** Waits (by event-loop turns) until `condition` holds; fails after 5 s instead of hanging. */
 async function until(condition: () => boolean): Promise<void> {

@@ -1,8 +1,6 @@
 import { firstValueFrom, isObservable, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { InvalidExampleError } from '../../src/core/errors';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
+import { InvalidExampleError, modelHandler, KeyedModelHandler } from '../../src/index';
 import { context, countingHandler, managerOf, newLog } from './helpers';
 
 const plusOne = (batch: readonly number[]) => batch.map((x) => x + 1);

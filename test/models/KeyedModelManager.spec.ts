@@ -1,8 +1,6 @@
 import { firstValueFrom, Subject, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { ModelLoadError } from '../../src/core/errors';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
+import { ModelLoadError, modelHandler, KeyedModelHandler } from '../../src/index';
 import { KeyedModelManager } from '../../src/models/KeyedModelManager';
 import { outputsAsObservable } from '../../src/models/inferenceOutputs';
 import { collectNow, context, countingHandler, managerOf, newLog, type Log } from './helpers';

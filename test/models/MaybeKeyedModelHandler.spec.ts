@@ -1,6 +1,5 @@
 import { firstValueFrom, type Observable } from 'rxjs';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { isKeyedElement, MaybeKeyedModelHandler } from '../../src/models/MaybeKeyedModelHandler';
+import { modelHandler, isKeyedElement, MaybeKeyedModelHandler } from '../../src/index';
 import { context } from './helpers';
 
 const plusOne = modelHandler({ runInference: (batch: readonly number[]) => batch.map((x) => x + 1) });

@@ -1,9 +1,7 @@
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
-import type { InferenceContext } from '../../src/core/types';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import type { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
+import type { InferenceContext, KeyedModelHandler, ModelHandler } from '../../src/index';
+import { modelHandler } from '../../src/index';
 import { KeyedModelManager } from '../../src/models/KeyedModelManager';
-import type { ModelHandler } from '../../src/models/ModelHandler';
 
 /** A context for calling `runInference` directly. */
 export function context(modelId = '', scheduler: SchedulerLike = asyncScheduler): InferenceContext {

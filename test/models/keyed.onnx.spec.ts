@@ -1,10 +1,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import { from, lastValueFrom, of, toArray } from 'rxjs';
-import type { PredictionResult } from '../../src/core/types';
-import { OnnxModelHandler } from '../../src/handlers/onnx/OnnxModelHandler';
-import type { OnnxExample, OnnxInference } from '../../src/handlers/onnx/onnxTensors';
-import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
-import { runInference } from '../../src/operators/runInference';
+import type { PredictionResult, OnnxExample, OnnxInference } from '../../src/index';
+import { OnnxModelHandler, KeyedModelHandler, runInference } from '../../src/index';
 import { mlp, type ElementInputs, type OnnxFixture } from '../../scripts/fixtures/onnx';
 import { expectTensorClose, tempModels } from '../integration/onnx/onnxTestUtils';
 

@@ -1,12 +1,14 @@
 import { isLeft, isRight } from 'fp-ts/lib/Either';
 import { TestScheduler } from 'rxjs/testing';
-import { InvalidExampleError } from '../../src/core/errors';
-import type { KeyModelPathMapping } from '../../src/core/types';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { KeyedModelHandler } from '../../src/models/KeyedModelHandler';
-import { MaybeKeyedModelHandler } from '../../src/models/MaybeKeyedModelHandler';
-import { runInference } from '../../src/operators/runInference';
-import { withExceptionHandling } from '../../src/operators/withExceptionHandling';
+import {
+  InvalidExampleError,
+  modelHandler,
+  KeyedModelHandler,
+  MaybeKeyedModelHandler,
+  runInference,
+  withExceptionHandling,
+} from '../../src/index';
+import type { KeyModelPathMapping } from '../../src/index';
 import { countingHandler, newLog } from './helpers';
 
 // Beam's keyed RunInference cases, run through the operator in virtual time. The scheduler is passed explicitly.

@@ -1,4 +1,4 @@
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
+import { modelHandler } from '../../src/index';
 import { context } from './helpers';
 
 describe('modelHandler', () => {

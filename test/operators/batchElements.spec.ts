@@ -1,10 +1,9 @@
 import { from, map, Observable, range, Subject, take, tap, toArray, firstValueFrom } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { batchElements } from '../../src/operators/batchElements';
+import { batchElements, BatchSizeEstimator } from '../../src/index';
 import * as root from 'rxjs-inference';
 import * as operators from 'rxjs-inference/operators';
-import { BatchSizeEstimator } from '../../src/batching/BatchSizeEstimator';
 
 describe('batchElements', () => {
   let testScheduler: TestScheduler;

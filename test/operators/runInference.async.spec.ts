@@ -1,14 +1,17 @@
 import { from, Observable, of, Subject, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { type Either, isLeft } from 'fp-ts/lib/Either.js';
-import { BufferOverflowError, ModelLoadError } from '../../src/core/errors';
-import type { FailedRecord } from '../../src/core/types';
+import {
+  BufferOverflowError,
+  ModelLoadError,
+  modelHandler,
+  partitionFailures,
+  runInference,
+  withExceptionHandling,
+  FakeModelHandler,
+} from '../../src/index';
+import type { FailedRecord } from '../../src/index';
 import { SharedModelRegistry } from '../../src/engine/SharedModelRegistry';
-import { modelHandler } from '../../src/models/custom/modelHandlerFactory';
-import { partitionFailures } from '../../src/operators/partitionFailures';
-import { runInference } from '../../src/operators/runInference';
-import { withExceptionHandling } from '../../src/operators/withExceptionHandling';
-import { FakeModelHandler } from '../../src/testing/FakeModelHandler';
 
 function collect<T>(source: Observable<T>): Promise<T[]> {
   return new Promise((resolve, reject) => {

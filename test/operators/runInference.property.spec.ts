@@ -2,10 +2,8 @@ import fc from 'fast-check';
 import { concat, concatMap, delay, from, isObservable, map, type Observable, of, tap, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { type Either, isLeft } from 'fp-ts/lib/Either.js';
-import type { FailedRecord, InferenceContext } from '../../src/core/types';
-import { runInference } from '../../src/operators/runInference';
-import { withExceptionHandling } from '../../src/operators/withExceptionHandling';
-import { type FakeModel, FakeModelHandler } from '../../src/testing/FakeModelHandler';
+import type { FailedRecord, InferenceContext } from '../../src/index';
+import { runInference, withExceptionHandling, type FakeModel, FakeModelHandler } from '../../src/index';
 
 interface Item {
   readonly id: number;

@@ -1,6 +1,6 @@
 import { concat, finalize, isObservable, map, tap, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { InferenceContext, ModelMetadata } from '../../src/core/types';
+import type { InferenceContext, ModelMetadata } from '../../src/index';
 import { FakeModelHandler, ModelLoadError, runInference, type FakeModel } from '../../src/index';
 
 const meta = (id: string): ModelMetadata => ({ modelId: id, modelName: id });

@@ -1,12 +1,15 @@
 import { BehaviorSubject, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { InferenceTimeoutError, ModelLoadError } from '../../src/core/errors';
-import type { InferenceContext, ModelMetadata } from '../../src/core/types';
-import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { runInference } from '../../src/operators/runInference';
-import { withExceptionHandling } from '../../src/operators/withExceptionHandling';
-import { FakeModelHandler } from '../../src/testing/FakeModelHandler';
+import {
+  InferenceTimeoutError,
+  ModelLoadError,
+  MetricsRegistry,
+  runInference,
+  withExceptionHandling,
+  FakeModelHandler,
+} from '../../src/index';
+import type { InferenceContext, ModelMetadata } from '../../src/index';
 
 const m1: ModelMetadata = { modelId: 'm1', modelName: 'one' };
 const m2: ModelMetadata = { modelId: 'm2', modelName: 'two' };

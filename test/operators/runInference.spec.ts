@@ -1,11 +1,14 @@
 import { from, Observable, of, Subject, take, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { BufferOverflowError, InferenceError } from '../../src/core/errors';
-import type { InferenceContext } from '../../src/core/types';
-import { MetricsRegistry } from '../../src/metrics/MetricsRegistry';
-import { ModelHandler } from '../../src/models/ModelHandler';
-import { runInference } from '../../src/operators/runInference';
-import { FakeModelHandler } from '../../src/testing/FakeModelHandler';
+import {
+  BufferOverflowError,
+  InferenceError,
+  MetricsRegistry,
+  ModelHandler,
+  runInference,
+  FakeModelHandler,
+} from '../../src/index';
+import type { InferenceContext } from '../../src/index';
 
 function testScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

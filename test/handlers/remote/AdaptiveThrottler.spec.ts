@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import { AdaptiveThrottler } from '../../../src/handlers/remote/AdaptiveThrottler';
+import { AdaptiveThrottler } from '../../../src/index';
 
 /** A deterministic random source (a linear congruential generator), uniform in [0, 1). */
 function seeded(seed: number): () => number {

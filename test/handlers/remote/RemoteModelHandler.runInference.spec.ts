@@ -1,10 +1,7 @@
 import { left, right } from 'fp-ts/lib/Either';
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { HttpError } from '../../../src/handlers/remote/HttpError';
-import { RemoteModelHandler } from '../../../src/handlers/remote/RemoteModelHandler';
-import { runInference } from '../../../src/operators/runInference';
-import { withExceptionHandling } from '../../../src/operators/withExceptionHandling';
+import { HttpError, RemoteModelHandler, runInference, withExceptionHandling } from '../../../src/index';
 
 // The handler waits on the operator's scheduler (none configured on the handler): whole pipelines run in virtual time.
 describe('RemoteModelHandler through runInference (virtual time)', () => {

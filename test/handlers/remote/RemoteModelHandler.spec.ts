@@ -1,10 +1,14 @@
 import { catchError, lastValueFrom, map, of, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { InferenceError, InferenceTimeoutError } from '../../../src/core/errors';
-import type { InferenceContext } from '../../../src/core/types';
-import { HttpError } from '../../../src/handlers/remote/HttpError';
-import { RemoteInferenceError } from '../../../src/handlers/remote/RemoteInferenceError';
-import { RemoteModelHandler, type RemoteModelHandlerConfig } from '../../../src/handlers/remote/RemoteModelHandler';
+import {
+  InferenceError,
+  InferenceTimeoutError,
+  HttpError,
+  RemoteInferenceError,
+  RemoteModelHandler,
+  type RemoteModelHandlerConfig,
+} from '../../../src/index';
+import type { InferenceContext } from '../../../src/index';
 
 function context(scheduler: SchedulerLike, signal: AbortSignal = new AbortController().signal): InferenceContext {
   return { inferenceArgs: undefined, modelId: 'm1', signal, scheduler };

@@ -1,10 +1,8 @@
-import { InferenceTimeoutError } from '../../../src/core/errors';
-import { HttpError } from '../../../src/handlers/remote/HttpError';
+import { InferenceTimeoutError, HttpError, isRetryableError } from '../../../src/index';
 import { RequestSemaphore } from '../../../src/handlers/remote/RequestSemaphore';
 import {
   backoffDelay,
   isAcceptedAnswer,
-  isRetryableError,
   parseRetryAfter,
   resolveRetry,
   retryAfterOf,

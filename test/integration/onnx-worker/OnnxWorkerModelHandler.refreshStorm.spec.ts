@@ -1,10 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
-import type { ModelMetadata, PredictionResult } from '../../../src/core/types';
-import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
-import { OnnxWorkerModelHandler } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
+import type { ModelMetadata, PredictionResult, OnnxExample, OnnxInference } from '../../../src/index';
+import { OnnxWorkerModelHandler, runInference } from '../../../src/index';
 import { OnnxWorkerPool } from '../../../src/handlers/onnx/worker/OnnxWorkerPool';
-import { runInference } from '../../../src/operators/runInference';
 import { mlp } from '../../../scripts/fixtures/onnx';
 import { tempModels } from '../onnx/onnxTestUtils';
 

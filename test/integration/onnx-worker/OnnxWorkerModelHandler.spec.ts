@@ -2,13 +2,17 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Tensor } from 'onnxruntime-node';
 import { BehaviorSubject, from, lastValueFrom, Subject, tap, toArray } from 'rxjs';
-import { InferenceError, InvalidExampleError, ModelLoadError } from '../../../src/core/errors';
-import type { ModelMetadata, PredictionResult } from '../../../src/core/types';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
-import { OnnxWorkerModelHandler, type OnnxWorkerModel } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
+import {
+  InferenceError,
+  InvalidExampleError,
+  ModelLoadError,
+  OnnxModelHandler,
+  OnnxWorkerModelHandler,
+  type OnnxWorkerModel,
+  runInference,
+} from '../../../src/index';
+import type { ModelMetadata, PredictionResult, OnnxExample, OnnxInference } from '../../../src/index';
 import { intraOpThreadsPerWorker } from '../../../src/handlers/onnx/worker/intraOpThreadsPerWorker';
-import { runInference } from '../../../src/operators/runInference';
 import { corruptModel, mlp, twoInputsTwoOutputs, type OnnxFixture } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
 

@@ -1,7 +1,5 @@
 import { createRequire } from 'node:module';
-import { InferenceError, ModelLoadError } from '../../../src/core/errors';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import { OnnxWorkerModelHandler } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
+import { InferenceError, ModelLoadError, OnnxModelHandler, OnnxWorkerModelHandler } from '../../../src/index';
 import { OnnxWorkerPool } from '../../../src/handlers/onnx/worker/OnnxWorkerPool';
 import { WorkerRunError } from '../../../src/handlers/onnx/worker/WorkerRunError';
 import { corruptModel, mlp } from '../../../scripts/fixtures/onnx';

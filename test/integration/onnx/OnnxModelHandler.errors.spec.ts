@@ -1,6 +1,5 @@
-import { InferenceError, InvalidExampleError } from '../../../src/core/errors';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import type { OnnxModel } from '../../../src/handlers/onnx/onnxSession';
+import { InferenceError, InvalidExampleError, OnnxModelHandler } from '../../../src/index';
+import type { OnnxModel } from '../../../src/index';
 import { convNet, embedding, fixedBatch, mlp, twoInputsTwoOutputs } from '../../../scripts/fixtures/onnx';
 import { context } from './onnxTestUtils';
 

@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
-import { ModelLoadError } from '../../../src/core/errors';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
+import { ModelLoadError, OnnxModelHandler } from '../../../src/index';
 import { corruptModel, mlp, noInputs } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose, rejection, tempModels } from './onnxTestUtils';
 

@@ -1,7 +1,6 @@
 import type { Tensor } from 'onnxruntime-node';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import type { OnnxModel } from '../../../src/handlers/onnx/onnxSession';
-import type { OnnxTensor } from '../../../src/handlers/onnx/onnxTensors';
+import { OnnxModelHandler } from '../../../src/index';
+import type { OnnxModel, OnnxTensor } from '../../../src/index';
 import {
   convNet,
   dtypes,

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import type { TensorLike } from '../../../src/handlers/onnx/onnxTensors';
+import { OnnxModelHandler } from '../../../src/index';
+import type { TensorLike } from '../../../src/index';
 import { decodeModel, mlp } from '../../../scripts/fixtures/onnx';
 import { writeFixtures } from '../../../scripts/fixtures/onnx/write';
 import { context, tempModels } from './onnxTestUtils';

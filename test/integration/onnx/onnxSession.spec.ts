@@ -1,5 +1,5 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
+import { OnnxModelHandler } from '../../../src/index';
 import { describeInputs, fixedBatchSizeOf } from '../../../src/handlers/onnx/onnxSession';
 import { encodeModel } from '../../../scripts/fixtures/onnx';
 import { buildModel, node, valueInfo } from '../../../scripts/fixtures/onnx/graph';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
 import { asyncScheduler } from 'rxjs';
-import type { InferenceContext } from '../../../src/core/types';
+import type { InferenceContext } from '../../../src/index';
 import type { ElementTensor } from '../../../scripts/fixtures/onnx';
 
 /** A context for calling `handler.runInference` directly. */

@@ -1,10 +1,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import { BehaviorSubject, firstValueFrom, from, lastValueFrom, Observable, Subject, take, toArray } from 'rxjs';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import type { OnnxModel } from '../../../src/handlers/onnx/onnxSession';
-import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
-import { runInference } from '../../../src/operators/runInference';
-import type { ModelMetadata, PredictionResult } from '../../../src/core/types';
+import { OnnxModelHandler, runInference } from '../../../src/index';
+import type { OnnxModel, OnnxExample, OnnxInference, ModelMetadata, PredictionResult } from '../../../src/index';
 import {
   convNet,
   mlp,

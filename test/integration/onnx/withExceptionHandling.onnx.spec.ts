@@ -1,11 +1,8 @@
 import { isLeft, isRight, type Either } from 'fp-ts/lib/Either';
 import type { Tensor } from 'onnxruntime-node';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import type { FailedRecord, PredictionResult } from '../../../src/core/types';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import type { OnnxExample, OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
-import { runInference } from '../../../src/operators/runInference';
-import { withExceptionHandling } from '../../../src/operators/withExceptionHandling';
+import type { FailedRecord, PredictionResult, OnnxExample, OnnxInference } from '../../../src/index';
+import { OnnxModelHandler, runInference, withExceptionHandling } from '../../../src/index';
 import { mlp, twoInputsTwoOutputs, type ElementInputs } from '../../../scripts/fixtures/onnx';
 import { expectTensorClose } from './onnxTestUtils';
 

@@ -3,13 +3,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { asyncScheduler, from, lastValueFrom, range, toArray } from 'rxjs';
-import { InferenceTimeoutError } from '../../../src/core/errors';
-import type { InferenceContext } from '../../../src/core/types';
-import { HttpError } from '../../../src/handlers/remote/HttpError';
-import { RemoteInferenceError } from '../../../src/handlers/remote/RemoteInferenceError';
-import { RemoteModelHandler, type RemoteModelHandlerConfig } from '../../../src/handlers/remote/RemoteModelHandler';
-import { runInference } from '../../../src/operators/runInference';
-import { withExceptionHandling } from '../../../src/operators/withExceptionHandling';
+import {
+  InferenceTimeoutError,
+  HttpError,
+  RemoteInferenceError,
+  RemoteModelHandler,
+  type RemoteModelHandlerConfig,
+  runInference,
+  withExceptionHandling,
+} from '../../../src/index';
+import type { InferenceContext } from '../../../src/index';
 import { fetchPredict, ModelServer, seeded, type Fault } from './modelServer';
 
 let server: ModelServer;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpError } from '../../../src/handlers/remote/HttpError';
+import { HttpError } from '../../../src/index';
 
 /** What the test server does with one request. */
 export type Fault =

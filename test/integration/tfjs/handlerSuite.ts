@@ -1,14 +1,14 @@
 // The TfjsModelHandler behaviour suite, run once per backend (tfjsHandler.wasm.spec.ts, tfjsHandler.cpu.spec.ts).
 import { BehaviorSubject, Subject, from, lastValueFrom, toArray } from 'rxjs';
-import type { ModelMetadata } from '../../../src/core/types';
-import { InferenceError, InvalidExampleError } from '../../../src/core/errors';
-import type { TfjsModel } from '../../../src/handlers/tfjs/TfjsModel';
-import { TfjsModelHandler, type TfjsPrediction } from '../../../src/handlers/tfjs/TfjsModelHandler';
-import type { TfjsOutput } from '../../../src/handlers/tfjs/tfjsOutputs';
-import type { TfjsExample } from '../../../src/handlers/tfjs/tfjsExamples';
-import type { TfjsBackendName } from '../../../src/handlers/tfjs/tfjsRuntime';
-import { runInference } from '../../../src/operators/runInference';
-import { withExceptionHandling } from '../../../src/operators/withExceptionHandling';
+import type { ModelMetadata, TfjsModel, TfjsOutput, TfjsExample, TfjsBackendName } from '../../../src/index';
+import {
+  InferenceError,
+  InvalidExampleError,
+  TfjsModelHandler,
+  type TfjsPrediction,
+  runInference,
+  withExceptionHandling,
+} from '../../../src/index';
 import {
   type GraphFixture,
   type LayersFixture,

@@ -1,6 +1,5 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { TfjsModelHandler } from '../../../src/handlers/tfjs/TfjsModelHandler';
-import { runInference } from '../../../src/operators/runInference';
+import { TfjsModelHandler, runInference } from '../../../src/index';
 import { writeMlpLayersModel } from '../../../scripts/fixtures/tfjs';
 import { describeTfjsHandler } from './handlerSuite';
 import { expectClose, makeTempDir, recordingLogger, removeDir, single, tf, useBackend, vectors } from './tfjsTestKit';

@@ -3,8 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ModelLoadError } from '../../../src/core/errors';
-import { TfjsModelHandler } from '../../../src/handlers/tfjs/TfjsModelHandler';
+import { ModelLoadError, TfjsModelHandler } from '../../../src/index';
 import { type LayersFixture, writeGraphModel, writeSmallLayersModel } from '../../../scripts/fixtures/tfjs';
 import { expectClose, makeTempDir, recordingLogger, removeDir, runBatch, single, tf, useBackend } from './tfjsTestKit';
 

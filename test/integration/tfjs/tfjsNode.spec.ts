@@ -1,9 +1,9 @@
 // The native `tensorflow` backend, exercised where @tensorflow/tfjs-node is installed (it cannot be installed on a
 // machine that reaches only the npm registry: its install downloads libtensorflow). Elsewhere the suite is reported
 // as skipped, with the reason in its name.
-import { TfjsModelHandler } from '../../../src/handlers/tfjs/TfjsModelHandler';
+import { TfjsModelHandler } from '../../../src/index';
 import { writeMultiOutputLayersModel, writeSmallLayersModel } from '../../../scripts/fixtures/tfjs';
-import type { TfjsOutput } from '../../../src/handlers/tfjs/tfjsOutputs';
+import type { TfjsOutput } from '../../../src/index';
 import { expectClose, makeTempDir, recordingLogger, removeDir, runBatch, single, vectors } from './tfjsTestKit';
 
 function resolves(name: string): boolean {

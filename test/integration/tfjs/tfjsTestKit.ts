@@ -6,10 +6,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler, firstValueFrom, from } from 'rxjs';
-import type { InferenceContext } from '../../../src/core/types';
-import type { TfjsModel } from '../../../src/handlers/tfjs/TfjsModel';
-import type { TfjsModelHandler, TfjsOutputMode, TfjsPrediction } from '../../../src/handlers/tfjs/TfjsModelHandler';
-import type { TfjsOutput } from '../../../src/handlers/tfjs/tfjsOutputs';
+import type {
+  InferenceContext,
+  TfjsModel,
+  TfjsModelHandler,
+  TfjsOutputMode,
+  TfjsPrediction,
+  TfjsOutput,
+} from '../../../src/index';
 
 tf.env().set('IS_TEST', true); // no "install tfjs-node" banner in test output
 

@@ -1,9 +1,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import { BehaviorSubject, concat, firstValueFrom, from, switchMap, timer, toArray } from 'rxjs';
-import { runInference } from '../../../src/operators/runInference';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import { OnnxWorkerModelHandler } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
-import type { OnnxInference } from '../../../src/handlers/onnx/onnxTensors';
+import { runInference, OnnxModelHandler, OnnxWorkerModelHandler } from '../../../src/index';
+import type { OnnxInference } from '../../../src/index';
 import { convNet, embedding, mlp, twoInputsTwoOutputs, type OnnxFixture } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose, tempModels } from '../onnx/onnxTestUtils';
 import { describeWebGpu } from './webgpuProbe';

@@ -1,8 +1,6 @@
 import type { Tensor } from 'onnxruntime-node';
 import { firstValueFrom, from, toArray } from 'rxjs';
-import { runInference } from '../../../src/operators/runInference';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
-import { OnnxWorkerModelHandler } from '../../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
+import { runInference, OnnxModelHandler, OnnxWorkerModelHandler } from '../../../src/index';
 import { mlp } from '../../../scripts/fixtures/onnx';
 import { expectTensorClose } from '../onnx/onnxTestUtils';
 import { describeWebGpu } from './webgpuProbe';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { OnnxModelHandler } from '../../../src/handlers/onnx/OnnxModelHandler';
+import { OnnxModelHandler } from '../../../src/index';
 import { mlp } from '../../../scripts/fixtures/onnx';
 import { rejection } from '../onnx/onnxTestUtils';
 

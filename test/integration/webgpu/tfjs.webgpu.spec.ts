@@ -1,5 +1,5 @@
-import { TfjsModelHandler } from '../../../src/handlers/tfjs/TfjsModelHandler';
-import { importTfjsPackage, type TfjsRuntimeImporter } from '../../../src/handlers/tfjs/tfjsRuntime';
+import { TfjsModelHandler, type TfjsRuntimeImporter } from '../../../src/index';
+import { importTfjsPackage } from '../../../src/handlers/tfjs/tfjsRuntime';
 import { writeGraphModel, writeSmallLayersModel } from '../../../scripts/fixtures/tfjs';
 import {
   expectClose,
