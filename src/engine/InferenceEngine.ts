@@ -2,7 +2,6 @@ import { type Observable, Subject, type Subscriber, Subscription, takeUntil } fr
 import type { BatchKey } from '../batching/BatchElementsConfig.js';
 import { BatchQueue, type GroupState } from '../batching/BatchQueue.js';
 import { BatchPolicy } from '../batching/BatchPolicy.js';
-import type { ModelUpdate } from '../core/types.js';
 import type { PreprocessFn } from '../models/ModelHandler.js';
 import { notABatchError, overflowError } from './admissionErrors.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
@@ -19,8 +18,6 @@ import { PendingWork } from './PendingWork.js';
 import { Postprocessor } from './Postprocessor.js';
 import { FlushTimers } from './FlushTimers.js';
 import { StreamEmitter } from './StreamEmitter.js';
-
-const DEFAULT_UPDATE: ModelUpdate = { modelId: '', modelName: '' };
 
 /**
  * The engine behind `runInference`, one per subscription: element → preprocess → bounded queue → batch (estimator
@@ -105,7 +102,7 @@ export class InferenceEngine {
     this.subscriber.add(() => this.teardown());
     const { modelMetadata } = this.options;
     if (modelMetadata === undefined) {
-      this.slot.request(DEFAULT_UPDATE);
+      this.slot.request({ modelId: '', modelName: '' }); // the handler's default model
     } else {
       this.subscriptions.add(
         modelMetadata.subscribe({
@@ -133,8 +130,10 @@ export class InferenceEngine {
 
   private onNext(input: unknown): void {
     const seq = this.seq++;
+    // No preprocessing: nothing to test (a source's value is never the engine's own `Failed` or `Pending`).
+    if (this.pre.length === 0) return this.enqueue(seq, input, input);
     // Elements are values: nothing is read from one here (it may be a revoked Proxy, or have a `then` method).
-    const value = this.pre.length === 0 ? input : applyFunctions('preprocess', this.pre, input);
+    const value = applyFunctions('preprocess', this.pre, input);
     if (Failed.is(value)) this.settle(seq, value);
     else if (Pending.is(value))
       this.pending.await(seq, 'preprocess', value, (v) =>
