@@ -2,7 +2,9 @@ import { asyncScheduler, map, Observable, type ObservableInput, type SchedulerLi
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import type { InferenceArgs, InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkFunction, checkKnownKeys, checkNumber, checkObject, checkScheduler } from '../../core/validate.js';
-import { ModelHandler, type ModelLoadResult } from '../../models/ModelHandler.js';
+import { ModelHandler, type ModelLoadResult, type PreprocessFn } from '../../models/ModelHandler.js';
+import { resolveAllowNonFinite } from '../../tensors/resolveAllowNonFinite.js';
+import { rejectNonFinite } from './rejectNonFinite.js';
 import { AdaptiveThrottler, type AdaptiveThrottlerConfig } from './AdaptiveThrottler.js';
 import { RemoteCall, type RemoteCounters } from './RemoteCall.js';
 import { RequestSemaphore } from './RequestSemaphore.js';
@@ -68,6 +70,12 @@ export interface RemoteModelHandlerConfig<In, Out, C> {
   readonly random?: () => number;
   /** Batching this remote model prefers (e.g. `{ maxBatchSize: 32 }` for an API that caps batch size). @default {} */
   readonly batch?: BatchElementsConfig<In>;
+  /**
+   * Send elements holding NaN or ±Infinity (as numbers, in float typed arrays, arrays or plain objects). By default
+   * such an element fails alone, before any request, with an `InvalidExampleError` naming the field and the index —
+   * the rule of every handler; JSON would carry them as `null`. @default false
+   */
+  readonly allowNonFinite?: boolean;
 }
 
 /** Counters of one handler, for monitoring. */
@@ -156,6 +164,8 @@ export class RemoteModelHandler<In, Out, C = DefaultRemoteClient> extends ModelH
   private readonly throttler: AdaptiveThrottler | undefined;
   private readonly throttleDelayMs: number;
   private readonly semaphore: RequestSemaphore;
+  /** The NaN/Infinity check, run after the user's preprocess functions (none with `allowNonFinite`). */
+  private readonly checks: readonly PreprocessFn[];
   private readonly counters: RemoteCounters = {
     requests: 0,
     successes: 0,
@@ -183,6 +193,7 @@ export class RemoteModelHandler<In, Out, C = DefaultRemoteClient> extends ModelH
     checkNumber('maxConcurrentRequests', maxConcurrentRequests, { min: 1, integer: true, allowInfinity: true });
     checkNumber('timeoutMs', config.timeoutMs, { min: 0, exclusiveMin: true });
     checkNumber('deadlineMs', config.deadlineMs, { min: 0, exclusiveMin: true });
+    this.checks = resolveAllowNonFinite(config.allowNonFinite, 'allowNonFinite', undefined) ? [] : [rejectNonFinite];
     this.retry = resolveRetry(config.retry);
     if (throttle === false) {
       this.throttler = undefined;
@@ -236,6 +247,11 @@ export class RemoteModelHandler<In, Out, C = DefaultRemoteClient> extends ModelH
     );
   }
 
+  /** The NaN/Infinity rule as the last preprocess step (`withPreprocessFn` adds the user's before it). */
+  override preprocessFns(): readonly PreprocessFn[] {
+    return this.checks;
+  }
+
   override releaseModel(client: C): void | PromiseLike<void> {
     return this.config.releaseClient?.(client);
   }
@@ -277,4 +293,5 @@ const REMOTE_CONFIG_KEYS = {
   scheduler: true,
   random: true,
   batch: true,
+  allowNonFinite: true,
 } as const satisfies Record<keyof RemoteModelHandlerConfig<unknown, unknown, unknown>, true>;
