@@ -1,9 +1,9 @@
 import type { BatchElementsConfig, BatchKey } from '../batching/BatchElementsConfig.js';
-import type { InferenceArgs, InferenceContext, ModelUpdate } from '../core/types.js';
+import type { InferenceContext } from '../core/types.js';
 import { checkFunction, checkObject } from '../core/validate.js';
 import { mapOutputs } from './inferenceOutputs.js';
 import { checkInnerHandler } from './checkInnerHandler.js';
-import { estimateBytes, ModelHandler, type InferenceResult, type ModelLoadResult } from './ModelHandler.js';
+import { DelegatingModelHandler, estimateBytes, type InferenceResult, type ModelHandler } from './ModelHandler.js';
 
 /** Options of a {@link MaybeKeyedModelHandler}. */
 export interface MaybeKeyedModelHandlerConfig {
@@ -48,7 +48,7 @@ export function isKeyedElement(element: unknown): boolean {
  *   .subscribe(console.log); // 2, ['a', 3]
  * ```
  */
-export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandler<
+export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends DelegatingModelHandler<
   In | readonly [K, In],
   Out | readonly [K, Out],
   M
@@ -63,18 +63,14 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
     private readonly inner: ModelHandler<In, Out, M>,
     config?: MaybeKeyedModelHandlerConfig,
   ) {
-    super();
+    super(inner);
     checkInnerHandler('handler', inner, 'MaybeKeyedModelHandler');
     checkObject('config', config);
     checkFunction('isKeyed', config?.isKeyed);
     this.isKeyed = config?.isKeyed ?? isKeyedElement;
   }
 
-  loadModel(modelId?: string, signal?: AbortSignal): ModelLoadResult<M> {
-    return this.inner.loadModel(modelId, signal);
-  }
-
-  runInference(
+  override runInference(
     batch: readonly (In | readonly [K, In])[],
     model: M,
     context: InferenceContext,
@@ -86,18 +82,10 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
     );
   }
 
-  override releaseModel(model: M): void | PromiseLike<void> {
-    return this.inner.releaseModel(model);
-  }
-
   override getNumBytes(batch: readonly (In | readonly [K, In])[]): number {
     const keyed = batch.map((element) => this.isKeyed(element));
     const keys = batch.filter((_, i) => keyed[i]).map((element) => (element as readonly [K, In])[0]);
     return estimateBytes(keys) + this.inner.getNumBytes(this.examples(batch, keyed));
-  }
-
-  override getMetricsNamespace(): string {
-    return this.inner.getMetricsNamespace();
   }
 
   override batchConfig(): BatchElementsConfig<any> {
@@ -109,26 +97,6 @@ export class MaybeKeyedModelHandler<K, In, Out, M = unknown> extends ModelHandle
       ...(batchKeyFn && { batchKeyFn: (element: unknown): BatchKey => batchKeyFn(example(element)) }),
       ...(elementSizeFn && { elementSizeFn: (element: unknown) => elementSizeFn(example(element)) }),
     };
-  }
-
-  override validateInferenceArgs(args: InferenceArgs | undefined): void {
-    this.inner.validateInferenceArgs(args);
-  }
-
-  override defaultModelId(): string {
-    return this.inner.defaultModelId();
-  }
-
-  override bisectOnFailure(): boolean {
-    return this.inner.bisectOnFailure();
-  }
-
-  override loadModelFor(update: ModelUpdate, signal?: AbortSignal): ModelLoadResult<M> {
-    return this.inner.loadModelFor(update, signal);
-  }
-
-  override modelIdFor(update: ModelUpdate): string {
-    return this.inner.modelIdFor(update);
   }
 
   override metricsPrefixFor(batch: readonly (In | readonly [K, In])[]): string | undefined {
