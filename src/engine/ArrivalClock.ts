@@ -1,5 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
-import { scheduleOwned } from './scheduleOwned.js';
+import type { EngineOptions } from './EngineOptions.js';
 
 /**
  * How arrival times are read: `'exact'` one clock read per element; `'run'` one per run of elements (see
@@ -17,8 +16,9 @@ export const RUN_LENGTH = 32;
  *
  * **The rule.** A run is at most {@link RUN_LENGTH} consecutive arrivals in one synchronous burst with no engine work
  * between them. The engine calls {@link invalidate} whenever it works (a model call, an emission, a timer or flush
- * action, a batch finishing), and an action on the burst scheduler ends the run at the end of the burst, so an
- * element never takes a time read before the previous engine work or before its burst began. An element's stamp is
+ * action, a batch finishing), and in `'run'` mode every arrival leaves its flush action pending at the end of the
+ * burst (on the burst scheduler), which ends the run, so an element never takes a time read before the previous
+ * engine work or before its burst began. An element's stamp is
  * therefore early by at most the time its source took to produce up to 31 earlier elements of the same burst
  * (nanoseconds for an in-memory source); the queue-wait metric may overstate a wait by that, never understate it.
  *
@@ -29,14 +29,26 @@ export const RUN_LENGTH = 32;
 export class ArrivalClock {
   private stamp = 0;
   private left = 0;
-  private burstEnd: Subscription | undefined;
 
   constructor(
     private readonly clock: () => number,
     private readonly mode: ArrivalMode,
-    private readonly burstScheduler: SchedulerLike,
-    private readonly owner: Subscription,
   ) {}
+
+  /** The clock of an engine: its `clock`, in the mode its options call for (see {@link arrivalMode}). */
+  static forEngine(options: EngineOptions): ArrivalClock {
+    const { batch, metrics, stream, schedulerClock } = options;
+    const timeBound = batch.maxBatchDurationMs !== undefined;
+    return new ArrivalClock(
+      options.clock,
+      arrivalMode({ timeBound, metrics: metrics !== undefined, stream: stream === true, schedulerClock }),
+    );
+  }
+
+  /** Whether one read stamps a run (the engine must then end each burst with an action that calls `invalidate`). */
+  get inRuns(): boolean {
+    return this.mode === 'run';
+  }
 
   /** The arrival time of an element arriving now. */
   now(): number {
@@ -47,16 +59,10 @@ export class ArrivalClock {
     if (this.mode !== 'run') return this.mode === 'exact' ? this.clock() : 0;
     this.stamp = this.clock();
     this.left = RUN_LENGTH - 1;
-    if (this.burstEnd === undefined) {
-      this.burstEnd = scheduleOwned(this.owner, this.burstScheduler, () => {
-        this.burstEnd = undefined;
-        this.left = 0;
-      });
-    }
     return this.stamp;
   }
 
-  /** The engine has done work that takes time: the next arrival reads the clock. */
+  /** The engine has done work that takes time, or a burst ended: the next arrival reads the clock. */
   invalidate(): void {
     this.left = 0;
   }

@@ -5,7 +5,7 @@ import { BatchPolicy } from '../batching/BatchPolicy.js';
 import type { PreprocessFn } from '../models/ModelHandler.js';
 import { notABatchError, overflowError } from './admissionErrors.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
-import { ArrivalClock, arrivalMode } from './ArrivalClock.js';
+import { ArrivalClock } from './ArrivalClock.js';
 import type { BatchRunner, QueuedBatch } from './BatchRunner.js';
 import { engineBatchRunner } from './engineBatchRunner.js';
 import { type Dropped, takeUnaborted } from './dropAborted.js';
@@ -57,9 +57,7 @@ export class InferenceEngine {
     this.noBatching = handler.skipBatching();
     this.queue = new BatchQueue<unknown>({ ...batch, tagged: true });
     this.policy = new BatchPolicy(batch, { single: this.noBatching, wholeBurst: true });
-    const needs = { timeBound: batch.maxBatchDurationMs !== undefined, metrics: options.metrics !== undefined };
-    const mode = arrivalMode({ ...needs, stream: options.stream === true, schedulerClock: options.schedulerClock });
-    this.arrival = new ArrivalClock(options.clock, mode, options.burstScheduler, this.subscriptions);
+    this.arrival = ArrivalClock.forEngine(options);
     this.timers = new FlushTimers(this.subscriptions, options.scheduler, options.burstScheduler);
     this.pending = new PendingWork({
       owner: this.subscriptions,
@@ -168,7 +166,11 @@ export class InferenceEngine {
       return;
     }
     this.inputs?.set(seq, input);
-    if (this.inFlight >= this.options.concurrent || this.slot.model === undefined) return;
+    if (this.inFlight >= this.options.concurrent || this.slot.model === undefined) {
+      // Busy: nothing to run now, but a run of arrival stamps must still end with this burst (`ArrivalClock`).
+      if (this.arrival.inRuns) this.scheduleFlush();
+      return;
+    }
     if (this.policy.isFull(group)) {
       this.dispatch(group.key);
     } else if (this.policy.timeBoundMs === undefined) {
