@@ -1,35 +1,19 @@
-import { allocateTensorData, InvalidExampleError, jsonTensorValue } from '../index.js';
+import {
+  allocateTensorData,
+  InvalidExampleError,
+  jsonTensorValue,
+  type TensorType,
+  type TensorTypedArray,
+} from '../index.js';
 
 /** JSON lines may give a bool input as 0/1 as well as false/true. */
 const BOOL_FROM_NUMBERS = { boolFromNumbers: true } as const;
 
-/** Element types the command reads from JSON (onnxruntime's names; TF.js uses float32, int32 and bool). */
-export type CliDType =
-  | 'float32'
-  | 'float64'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64'
-  | 'bool'
-  | 'string';
+/** Element types the command reads from JSON: the tensor layer's, but float16 (no JSON form is settled for it). */
+export type CliDType = Exclude<TensorType, 'float16'>;
 
 /** Typed arrays a JSON value becomes. */
-export type CliTypedArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+export type CliTypedArray = TensorTypedArray;
 
 /** What the model declares for one input. */
 export interface InputSignature {

@@ -13,3 +13,8 @@ export function elementError(position: number, field: string, detail: string): I
 export function elementWhere(position: number, field: string): string {
   return `Element ${position} of the batch, input \`${field}\``;
 }
+
+/** Throws {@link elementError}: for checks written as statements. */
+export function failElement(position: number, field: string, detail: string): never {
+  throw elementError(position, field, detail);
+}

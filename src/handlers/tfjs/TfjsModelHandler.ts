@@ -2,12 +2,11 @@ import type { io } from '@tensorflow/tfjs';
 import { resolveAllowNonFinite } from '../../tensors/resolveAllowNonFinite.js';
 import { Observable } from 'rxjs';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
-import { InferenceError, describeValue } from '../../core/errors.js';
+import { InferenceError } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkFunction, checkKnownKeys, checkNumber, checkObject, checkOneOf } from '../../core/validate.js';
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { withWebGpuLock } from '../onnx/webgpuLock.js';
-import { type TfjsModel, type TfjsModelType, loadTfjsModel } from './TfjsModel.js';
+import { type TfjsModel, loadTfjsModel } from './TfjsModel.js';
 import { executeModel } from './tfjsExecute.js';
 import { type TfjsExample, type TfjsTypedArray, tfjsBatchKey, tfjsExampleBytes } from './tfjsExamples.js';
 import {
@@ -18,113 +17,16 @@ import {
   splitToTensors,
 } from './tfjsOutputs.js';
 import { packBatch } from './tfjsPacking.js';
-import {
-  type TfjsBackendName,
-  type TfjsLogger,
-  type TfjsRuntime,
-  type TfjsRuntimeImporter,
-  importTfjsPackage,
-  loadTfjsRuntime,
-} from './tfjsRuntime.js';
+import { checkConfig, type TfjsModelHandlerConfig, type TfjsOutputMode } from './TfjsModelHandlerConfig.js';
 
-/** How results carry the model output: plain arrays (nothing to dispose) or tensors (the caller disposes them). */
-export type TfjsOutputMode = 'arrays' | 'tensors';
-
-/** Configuration of a `TfjsModelHandler`. Give exactly one of `modelUri` and `ioHandler`. */
-export interface TfjsModelHandlerConfig<O extends TfjsOutputMode = TfjsOutputMode> {
-  /**
-   * Where the model is: a local `model.json` path (or its directory, or a `file://` URL: read by the handler, no
-   * `@tensorflow/tfjs-node` needed), an `http(s)://` URL (TensorFlow.js's loader), or another scheme TensorFlow.js
-   * has a loader for. A `modelId` from the side input replaces it on refresh.
-   * @default undefined
-   */
-  readonly modelUri?: string;
-  /** A TensorFlow.js `IOHandler` (e.g. `tf.io.fromMemory(artifacts)`) used instead of `modelUri`. @default undefined */
-  readonly ioHandler?: io.IOHandler;
-  /** `'layers'` for a Keras-style `LayersModel` (`predict`), `'graph'` for a `GraphModel` (`execute`). Required. */
-  readonly modelType: TfjsModelType;
-  /**
-   * The backend to run on. Choosing one (or letting the handler choose) sets the **process-wide** TensorFlow.js
-   * backend: TensorFlow.js has one active backend per process.
-   * `'webgpu'` (only when named) needs `@tensorflow/tfjs-backend-webgpu` and the npm package `webgpu` (Dawn's Node
-   * bindings, prebuilt in the package; the handler gives the process `navigator.gpu` from it) and a WebGPU adapter (a
-   * GPU's Vulkan driver, or Mesa 25's lavapipe); its runs hold the process-wide WebGPU lock, as ONNX WebGPU runs do.
-   * @default the first installed of `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` ('tensorflow'),
-   * `@tensorflow/tfjs-backend-wasm` ('wasm'), `@tensorflow/tfjs` ('cpu')
-   */
-  readonly backend?: TfjsBackendName;
-  /**
-   * `'arrays'`: `inference` is `{ data, shape, dtype }` (views into one downloaded buffer per batch output), so no
-   * tensor ever leaks. `'tensors'`: `inference` is a `tf.Tensor` per element that **the caller must dispose**
-   * (the handler disposes those of a batch whose subscriber left before it finished; results the operator drops
-   * after that, e.g. when unsubscribing between two elements of one batch, are not disposed: prefer `'arrays'`).
-   * @default 'arrays'
-   */
-  readonly outputs?: O;
-  /**
-   * Accept NaN and ±Infinity in float inputs. By default they are rejected with an `InvalidExampleError` naming the
-   * element and the input (inputs given as tensors are not downloaded to check). @default false
-   */
-  readonly allowNonFinite?: boolean;
-  /** @deprecated Use `allowNonFinite` (`checkFinite: false` is `allowNonFinite: true`). Ignored when that is given. */
-  readonly checkFinite?: boolean;
-  /** Smallest batch size (Beam's `min_batch_size`). @default undefined (the operator's default) */
-  readonly minBatchSize?: number;
-  /** Largest batch size (Beam's `max_batch_size`). @default undefined (the operator's default) */
-  readonly maxBatchSize?: number;
-  /** Time bound for a partial batch (Beam's `max_batch_duration_secs`, in ms). @default undefined (none) */
-  readonly maxBatchDurationMs?: number;
-  /** Receives the backend choice (one `info` line per handler) and skipped broken runtimes (`warn`). @default console */
-  readonly logger?: TfjsLogger;
-  /**
-   * Loads an optional peer package, resolving `undefined` when it is not installed. Replace it to control which
-   * runtimes the handler sees. @default dynamic `import()`
-   */
-  readonly importRuntime?: TfjsRuntimeImporter;
-}
+export type { TfjsModelHandlerConfig, TfjsOutputMode } from './TfjsModelHandlerConfig.js';
+import { type TfjsRuntime, importTfjsPackage, loadTfjsRuntime } from './tfjsRuntime.js';
 
 /** A result of `TfjsModelHandler`: the example, its share of the output, and the id of the model. */
 export type TfjsPrediction<O extends TfjsOutputMode = 'arrays'> = PredictionResult<
   TfjsExample,
   O extends 'tensors' ? TfjsTensorInference : TfjsInference
 >;
-
-function checkConfig(config: TfjsModelHandlerConfig): void {
-  checkObject('config', config);
-  checkKnownKeys('the TfjsModelHandler config', config, TFJS_CONFIG_KEYS);
-  if (config === undefined) throw new TypeError('Expected a TfjsModelHandlerConfig, got `undefined` (undefined).');
-  const { modelUri, ioHandler, modelType, logger } = config;
-  if (modelType === undefined) {
-    throw new TypeError(`Expected \`modelType\` to be one of 'graph', 'layers', got ${describeValue(modelType)}.`);
-  }
-  checkOneOf('modelType', modelType, ['graph', 'layers']);
-  if (modelUri !== undefined && (typeof modelUri !== 'string' || modelUri === '')) {
-    throw new TypeError(`Expected \`modelUri\` to be a non-empty string, got ${describeValue(modelUri)}.`);
-  }
-  if (ioHandler !== undefined && (ioHandler === null || typeof (ioHandler as { load?: unknown }).load !== 'function')) {
-    throw new TypeError(
-      `Expected \`ioHandler\` to be an IOHandler with a load() method, got ${describeValue(ioHandler)}.`,
-    );
-  }
-  if ((modelUri === undefined) === (ioHandler === undefined)) {
-    throw new TypeError(
-      `Expected exactly one of \`modelUri\` and \`ioHandler\`, got ${modelUri === undefined ? 'neither' : 'both'}.`,
-    );
-  }
-  checkOneOf('backend', config.backend, ['tensorflow', 'wasm', 'cpu', 'webgpu']);
-  checkOneOf('outputs', config.outputs, ['arrays', 'tensors']);
-  resolveAllowNonFinite(config.allowNonFinite, 'checkFinite', config.checkFinite);
-  checkNumber('minBatchSize', config.minBatchSize, { min: 1, integer: true });
-  checkNumber('maxBatchSize', config.maxBatchSize, { min: 1, integer: true });
-  checkNumber('maxBatchDurationMs', config.maxBatchDurationMs, { min: 0, exclusiveMin: true });
-  checkFunction('importRuntime', config.importRuntime);
-  if (
-    logger !== undefined &&
-    (logger === null || typeof logger.info !== 'function' || typeof logger.warn !== 'function')
-  ) {
-    throw new TypeError(`Expected \`logger\` to have info() and warn() methods, got ${describeValue(logger)}.`);
-  }
-}
 
 /**
  * Runs a TensorFlow.js model (layers or graph) on batches of tensors (Beam's `TFModelHandlerTensor`).
@@ -299,19 +201,3 @@ export class TfjsModelHandler<O extends TfjsOutputMode = 'arrays'> extends Model
     return this.config.modelUri ?? '';
   }
 }
-
-/** Every option of `TfjsModelHandlerConfig`, for the unknown-key check (the compiler keeps it complete). */
-const TFJS_CONFIG_KEYS = {
-  modelUri: true,
-  ioHandler: true,
-  modelType: true,
-  backend: true,
-  outputs: true,
-  allowNonFinite: true,
-  checkFinite: true,
-  minBatchSize: true,
-  maxBatchSize: true,
-  maxBatchDurationMs: true,
-  logger: true,
-  importRuntime: true,
-} as const satisfies Record<keyof TfjsModelHandlerConfig, true>;

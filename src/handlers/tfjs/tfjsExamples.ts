@@ -1,5 +1,8 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { InvalidExampleError } from '../../core/errors.js';
+import { sizeOfDims } from '../../tensors/dims.js';
+import { typeOfData } from '../../tensors/dtypeTable.js';
+import { failElement } from '../../tensors/elementError.js';
 
 /** Element dtypes the handler packs: TensorFlow.js's numeric dtypes (`bool` is a `Uint8Array` of 0/1). */
 export type TfjsNumericDType = 'float32' | 'int32' | 'bool';
@@ -70,25 +73,16 @@ export function isTensorLike(x: unknown): x is TfjsTensorLike {
   return Array.isArray(x) || isTensor(x) || isTensorData(x);
 }
 
+/** The dtype a typed array gives (`Uint8Array` → bool), whatever realm created it; `undefined` for other arrays. */
 export function typedDType(data: ArrayBufferView): TfjsNumericDType | undefined {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof Uint8Array) return 'bool';
-  return undefined;
+  const type = typeOfData(data);
+  return type === 'float32' || type === 'int32' ? type : type === 'uint8' ? 'bool' : undefined;
 }
 
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export const sizeOf = sizeOfDims;
 
 export function showShape(shape: readonly (number | null)[] | undefined): string {
   return shape === undefined ? 'unknown' : `[${shape.map((d) => (d === null ? '?' : d)).join(', ')}]`;
-}
-
-function fail(position: number, field: string, message: string): never {
-  throw new InvalidExampleError(`Example ${position}, input \`${field}\`: ${message}`, position, field);
 }
 
 /** Shape of nested arrays, read along the first element of each level (the full check happens when packing). */
@@ -105,16 +99,16 @@ function nestedShape(x: TfjsNestedArray): number[] {
 /** Recognises one input of one element and checks its own consistency (data length vs shape). */
 export function describeInput(x: unknown, position: number, field: string): DescribedInput {
   if (isTensor(x)) {
-    if (x.isDisposed) fail(position, field, 'the tensor is disposed.');
+    if (x.isDisposed) failElement(position, field, 'the tensor is disposed.');
     return { kind: 'tensor', shape: x.shape, dtype: x.dtype, tensor: x };
   }
   if (isTensorData(x)) {
     const shape = x.shape;
     if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      fail(position, field, `\`shape\` must hold non-negative integers, got ${showShape(shape)}.`);
+      failElement(position, field, `\`shape\` must hold non-negative integers, got ${showShape(shape)}.`);
     }
     if (x.data.length !== sizeOf(shape)) {
-      fail(
+      failElement(
         position,
         field,
         `\`data\` has ${x.data.length} values but shape ${showShape(shape)} needs ${sizeOf(shape)}.`,
@@ -123,20 +117,24 @@ export function describeInput(x: unknown, position: number, field: string): Desc
     if (Array.isArray(x.data)) return { kind: 'numbers', shape, data: x.data };
     const dtype = typedDType(x.data as ArrayBufferView);
     if (dtype === undefined) {
-      fail(
+      failElement(
         position,
         field,
         `\`data\` must be a Float32Array, Int32Array, Uint8Array or number[], got ${x.data.constructor.name}.`,
       );
     }
     if (x.dtype !== undefined && x.dtype !== dtype) {
-      fail(position, field, `\`dtype\` is '${x.dtype}' but \`data\` is a ${x.data.constructor.name} (${dtype}).`);
+      failElement(
+        position,
+        field,
+        `\`dtype\` is '${x.dtype}' but \`data\` is a ${x.data.constructor.name} (${dtype}).`,
+      );
     }
     return { kind: 'typed', shape, dtype, data: x.data as TfjsTypedArray };
   }
   if (Array.isArray(x)) return { kind: 'nested', shape: nestedShape(x), data: x };
   const got = x === null ? 'null' : typeof x === 'object' ? `an object without \`data\` and \`shape\`` : typeof x;
-  return fail(position, field, `expected a tf.Tensor, { data, shape } or nested number arrays, got ${got}.`);
+  return failElement(position, field, `expected a tf.Tensor, { data, shape } or nested number arrays, got ${got}.`);
 }
 
 /**
@@ -148,7 +146,7 @@ export function inputsOf(example: unknown, position: number, inputs: readonly Tf
     if (inputs.length !== 1) {
       const names = inputs.map((i) => `\`${i.name}\``).join(', ');
       throw new InvalidExampleError(
-        `Example ${position}: the model has ${inputs.length} inputs (${names}); give a record of input name → tensor.`,
+        `Element ${position} of the batch: the model has ${inputs.length} inputs (${names}); give a record of input name → tensor.`,
         position,
         undefined,
       );
@@ -158,7 +156,7 @@ export function inputsOf(example: unknown, position: number, inputs: readonly Tf
   if (example === null || typeof example !== 'object') {
     const field = inputs.length === 1 ? (inputs[0] as TfjsInputSpec).name : undefined;
     throw new InvalidExampleError(
-      `Example ${position}: expected a tf.Tensor, { data, shape }, nested number arrays or a record of them, got ` +
+      `Element ${position} of the batch: expected a tf.Tensor, { data, shape }, nested number arrays or a record of them, got ` +
         `${example === null ? 'null' : typeof example}.`,
       position,
       field,
@@ -168,7 +166,7 @@ export function inputsOf(example: unknown, position: number, inputs: readonly Tf
   const unknownNames = Object.keys(record).filter((k) => !inputs.some((i) => i.name === k));
   if (unknownNames.length > 0) {
     throw new InvalidExampleError(
-      `Example ${position}: unknown input \`${unknownNames[0]}\`; the model's inputs are ` +
+      `Element ${position} of the batch: unknown input \`${unknownNames[0]}\`; the model's inputs are ` +
         `${inputs.map((i) => `\`${i.name}\``).join(', ')}.`,
       position,
       unknownNames[0],
@@ -176,7 +174,11 @@ export function inputsOf(example: unknown, position: number, inputs: readonly Tf
   }
   return inputs.map((spec) => {
     if (!(spec.name in record)) {
-      throw new InvalidExampleError(`Example ${position}: input \`${spec.name}\` is missing.`, position, spec.name);
+      throw new InvalidExampleError(
+        `Element ${position} of the batch: input \`${spec.name}\` is missing.`,
+        position,
+        spec.name,
+      );
     }
     return describeInput(record[spec.name], position, spec.name);
   });

@@ -1,6 +1,8 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { firstNonFinite } from '../../tensors/firstNonFinite.js';
 import { nonFiniteMessage } from '../../tensors/nonFiniteMessage.js';
+import { allocateTensorData } from '../../tensors/dtypeTable.js';
+import { failElement } from '../../tensors/elementError.js';
 import { InvalidExampleError, describeValue } from '../../core/errors.js';
 import {
   type DescribedInput,
@@ -27,10 +29,6 @@ export interface PackedInput {
 
 const NUMERIC: readonly string[] = ['float32', 'int32', 'bool'];
 
-function fail(position: number, field: string, message: string): never {
-  throw new InvalidExampleError(`Example ${position}, input \`${field}\`: ${message}`, position, field);
-}
-
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -40,9 +38,7 @@ function fitsDeclared(shape: readonly number[], declared: readonly (number | nul
 }
 
 function allocate(dtype: TfjsNumericDType, length: number): TfjsTypedArray {
-  if (dtype === 'int32') return new Int32Array(length);
-  if (dtype === 'bool') return new Uint8Array(length);
-  return new Float32Array(length);
+  return allocateTensorData(dtype === 'bool' ? 'uint8' : dtype, length) as TfjsTypedArray;
 }
 
 /** Writes one plain number, checking it fits the dtype; returns a reason when it does not. */
@@ -72,7 +68,7 @@ function fillNumbers(
   for (let j = 0; j < data.length; j++) {
     const v = data[j];
     const bad = badNumber(v, dtype, checkFinite);
-    if (bad !== undefined) fail(position, field, `value ${j}: ${bad}.`);
+    if (bad !== undefined) failElement(position, field, `value ${j}: ${bad}.`);
     out[offset + j] = Number(v);
   }
 }
@@ -92,13 +88,13 @@ function fillNested(
   const walk = (value: unknown, depth: number): void => {
     if (depth === shape.length) {
       const bad = badNumber(value, dtype, checkFinite);
-      if (bad !== undefined) fail(position, field, `value at [${path.join(', ')}]: ${bad}.`);
+      if (bad !== undefined) failElement(position, field, `value at [${path.join(', ')}]: ${bad}.`);
       out[next++] = Number(value);
       return;
     }
     if (!Array.isArray(value) || value.length !== shape[depth]) {
       const got = Array.isArray(value) ? `length ${value.length}` : describeValue(value);
-      fail(
+      failElement(
         position,
         field,
         `ragged nested arrays: at [${path.join(', ')}] expected an array of length ${shape[depth]} ` +
@@ -116,7 +112,7 @@ function fillNested(
 
 function checkFiniteTyped(data: TfjsTypedArray, position: number, field: string): void {
   const j = firstNonFinite(data as ArrayLike<number>);
-  if (j >= 0) fail(position, field, nonFiniteMessage(data[j] as number, j));
+  if (j >= 0) failElement(position, field, nonFiniteMessage(data[j] as number, j));
 }
 
 function packOne(
@@ -130,24 +126,28 @@ function packOne(
   const shape = first.shape;
   for (const [i, e] of elements.entries()) {
     if (!sameShape(e.shape, shape)) {
-      fail(i, field, `shape ${showShape(e.shape)} differs from ${showShape(shape)} of example 0 in the same batch.`);
+      failElement(
+        i,
+        field,
+        `shape ${showShape(e.shape)} differs from ${showShape(shape)} of example 0 in the same batch.`,
+      );
     }
   }
   if (spec.shape !== undefined && !fitsDeclared(shape, spec.shape)) {
-    fail(
+    failElement(
       0,
       field,
       `expected shape ${showShape(spec.shape)} per element (without the batch dimension), got ${showShape(shape)}.`,
     );
   }
   if (spec.dtype !== undefined && !NUMERIC.includes(spec.dtype)) {
-    fail(0, field, `the model's input dtype '${spec.dtype}' is not supported (float32, int32 and bool are).`);
+    failElement(0, field, `the model's input dtype '${spec.dtype}' is not supported (float32, int32 and bool are).`);
   }
   const typed = elements.find((e) => e.kind === 'tensor' || e.kind === 'typed');
   const dtype = (spec.dtype ?? (typed && 'dtype' in typed ? typed.dtype : 'float32')) as TfjsNumericDType;
   for (const [i, e] of elements.entries()) {
     if ((e.kind === 'tensor' || e.kind === 'typed') && e.dtype !== dtype) {
-      fail(i, field, `expected dtype ${dtype}${spec.dtype ? " (the model's)" : ''}, got ${e.dtype}.`);
+      failElement(i, field, `expected dtype ${dtype}${spec.dtype ? " (the model's)" : ''}, got ${e.dtype}.`);
     }
   }
   const batchShape = [elements.length, ...shape];

@@ -176,7 +176,7 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
         const results = await runBatch(handler, model, batch);
         expectClose(single(results[0]?.inference).data, fx.multiInput.reference([1, 2], [3, 4, 5]));
         expectClose(single(results[1]?.inference).data, fx.multiInput.reference([-1, 0.25], [0.5, 0, -1]));
-        await expect(runBatch(handler, model, [{ a: [1, 2] }])).rejects.toThrow(/Example 0: input `b` is missing/);
+        await expect(runBatch(handler, model, [{ a: [1, 2] }])).rejects.toThrow(/Element 0 of the batch: input `b` is missing/);
         await expect(runBatch(handler, model, [[1, 2, 3, 4, 5]])).rejects.toThrow(
           /the model has 2 inputs \(`a`, `b`\); give a record of input name → tensor/,
         );
@@ -341,7 +341,7 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
             0,
           ],
           [[{ data: [], shape: [-1] }], /`shape` must hold non-negative integers, got \[-1\]/, 0],
-          [[[1, 2, 3, 4], null], /Example 1: expected a tf.Tensor, .* or a record of them, got null/, 1],
+          [[[1, 2, 3, 4], null], /Element 1 of the batch: expected a tf.Tensor, .* or a record of them, got null/, 1],
           [[[1, 2, [3], 4]], /value at \[2\]: expected a number, got `\[3\]` \(array\)/, 0],
           [
             [
