@@ -176,7 +176,9 @@ export function describeTfjsHandler(backend: Exclude<TfjsBackendName, 'tensorflo
         const results = await runBatch(handler, model, batch);
         expectClose(single(results[0]?.inference).data, fx.multiInput.reference([1, 2], [3, 4, 5]));
         expectClose(single(results[1]?.inference).data, fx.multiInput.reference([-1, 0.25], [0.5, 0, -1]));
-        await expect(runBatch(handler, model, [{ a: [1, 2] }])).rejects.toThrow(/Element 0 of the batch: input `b` is missing/);
+        await expect(runBatch(handler, model, [{ a: [1, 2] }])).rejects.toThrow(
+          /Element 0 of the batch: input `b` is missing/,
+        );
         await expect(runBatch(handler, model, [[1, 2, 3, 4, 5]])).rejects.toThrow(
           /the model has 2 inputs \(`a`, `b`\); give a record of input name → tensor/,
         );
