@@ -2,27 +2,17 @@ import { from, Observable, take, type SchedulerAction, type Subscription } from 
 import { toError } from '../../core/errors.js';
 import { connectRedis, type RedisClient } from './loadRedisClient.js';
 import { deliveryInternals, type RedisDelivery } from './RedisDelivery.js';
-import {
-  resolveRedisStreamSourceConfig,
-  type RedisStreamEntry,
-  type RedisStreamSourceConfig,
-} from './RedisStreamSourceConfig.js';
-
-/** An entry as Redis replies it: `[id, [field, value, field, value, …]]` (fields `null` for a deleted entry). */
-type RawEntry = [string, (string | null)[] | null];
+import { resolveRedisStreamSourceConfig, type RedisStreamSourceConfig } from './RedisStreamSourceConfig.js';
+import { claimIdleEntries } from './claimIdleEntries.js';
+import { deadLetterEntry } from './deadLetterEntry.js';
+import { fieldValue, type RawEntry } from './fieldValue.js';
 
 /** Ids per `XCLAIM … JUSTID` refresh command. */
 const REFRESH_CHUNK = 512;
 
-/** Whether a connection name is acceptable to `CLIENT SETNAME` (no spaces or newlines). */
+/** A connection name acceptable to `CLIENT SETNAME` (no spaces or newlines). */
 function connectionName(consumer: string, role: string): string {
   return `${consumer}:${role}`.replace(/[^\w.:@-]/g, '_');
-}
-
-function fieldValue(fields: readonly (string | null)[] | null, field: string): string {
-  if (fields === null) return '';
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === field) return fields[i + 1] ?? '';
-  return '';
 }
 
 /**
@@ -179,58 +169,18 @@ export function fromRedisStream(url: string, config?: RedisStreamSourceConfig): 
       finishIfDone();
     };
 
-    const deadLetter = async (entry: RedisStreamEntry): Promise<void> => {
-      const data = c.poisonData(entry, maxDeliveries);
-      const xadd: [string, ...string[]] = ['XADD', c.deadLetter.stream, '*', 'id', entry.id, 'data', data];
-      if (sameServerDeadLetter) {
-        const replies = await control!
-          .multi()
-          .call(...xadd)
-          .call('XACK', stream, group, entry.id)
-          .exec();
-        const failed = replies?.find(([error]) => error !== null);
-        if (failed) throw failed[0];
-      } else {
-        await deadLetterClient!.call(...xadd);
-        await control!.call('XACK', stream, group, entry.id);
-      }
-      c.onPoison?.(entry);
-    };
-
     const claim = async (): Promise<void> => {
       if (claiming || closed || stopping || control === undefined || credit() <= 0) return;
       claiming = true;
       try {
-        const [next, entries] = (await control.call(
-          'XAUTOCLAIM',
-          stream,
-          group,
-          consumer,
-          c.minIdleMs,
-          cursor,
-          'COUNT',
-          Math.min(credit(), readCount),
-        )) as [string, RawEntry[]];
-        cursor = next;
-        const live = entries.filter(([, fields]) => fields !== null);
-        if (live.length === 0 || closed) return;
-        // XAUTOCLAIM does not say how often an entry was delivered; XPENDING does (the claim counted as one more).
-        const pending = (await control.call(
-          'XPENDING',
-          stream,
-          group,
-          live[0][0],
-          live[live.length - 1][0],
-          live.length + held.size,
-          consumer,
-        )) as [string, string, number, number][];
-        const counts = new Map(pending.map(([id, , , count]) => [id, Number(count)]));
-        for (const [id, fields] of live) {
+        const claimed = await claimIdleEntries(control, c, cursor, Math.min(credit(), readCount), held.size);
+        cursor = claimed.cursor;
+        for (const { id, fields, deliveries } of claimed.entries) {
           if (closed) return;
-          const deliveries = counts.get(id) ?? 1;
           if (deliveries > maxDeliveries) {
             poisoning++;
-            deadLetter({ id, value: fieldValue(fields, field), deliveries, stream })
+            const entry = { id, value: fieldValue(fields, field), deliveries, stream };
+            deadLetterEntry(control, sameServerDeadLetter ? undefined : deadLetterClient, c, entry)
               .catch(fail)
               .finally(() => {
                 poisoning--;
