@@ -54,3 +54,30 @@ export function describeFailure(failure: FailedRecord<unknown>, record: LineReco
   const { message } = reasonOf(failure.error);
   return `rxjs-inference: line ${record?.line ?? '?'}: ${failure.stage} failed: ${message}`;
 }
+
+/**
+ * The input line a failure came from. What entered the failed step is the line itself (preprocess), the example
+ * parsed from it (inference), or the result holding that example (postprocess: a refreshed model without the
+ * `--output-name` output, say) — each is traced back, so that no dead letter loses its line.
+ */
+export function lineOfFailure(
+  failure: FailedRecord<unknown>,
+  recordOf: (example: unknown) => LineRecord | undefined,
+): LineRecord | undefined {
+  const element = failure.element;
+  if (isLineRecord(element)) return element;
+  const record = recordOf(element);
+  if (record !== undefined || failure.stage !== 'postprocess') return record;
+  return element !== null && typeof element === 'object'
+    ? recordOf((element as { example?: unknown }).example)
+    : undefined;
+}
+
+function isLineRecord(x: unknown): x is LineRecord {
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    typeof (x as LineRecord).line === 'number' &&
+    typeof (x as LineRecord).text === 'string'
+  );
+}

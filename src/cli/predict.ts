@@ -3,11 +3,10 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { type Subscription, tap } from 'rxjs';
 import { withExceptionHandling } from '../operators/index.js';
 import type { CliIO } from './CliIO.js';
-import { describeFailure, formatDeadLetter } from './formatDeadLetter.js';
+import { describeFailure, formatDeadLetter, lineOfFailure } from './formatDeadLetter.js';
 import { message, preparePredict } from './preparePredict.js';
 import type { PredictOptions } from './PredictOptions.js';
 import { ProgressReporter } from './ProgressReporter.js';
-import type { LineRecord } from './recordParser.js';
 import { formatSummary, summarize, type RunSummary } from './summarize.js';
 import { MetricsRegistry } from '../index.js';
 import { INTERRUPTED, interruption } from './interruption.js';
@@ -130,8 +129,7 @@ export async function predict(options: PredictOptions, io: CliIO): Promise<numbe
           if (isLeft(result)) {
             failed++;
             const failure = result.left;
-            const record = parser.recordOf(failure.element) ?? (failure.element as LineRecord | undefined);
-            const line = isLineRecord(record) ? record : undefined;
+            const line = lineOfFailure(failure, parser.recordOf);
             if (deadLetter !== undefined) {
               deadLetter.writer.write(
                 formatDeadLetter(failure, line, {
@@ -217,13 +215,4 @@ async function report(
       log(`cannot write --summary-json: ${message(error)}`),
     );
   }
-}
-
-function isLineRecord(x: unknown): x is LineRecord {
-  return (
-    x !== null &&
-    typeof x === 'object' &&
-    typeof (x as LineRecord).line === 'number' &&
-    typeof (x as LineRecord).text === 'string'
-  );
 }
