@@ -1,35 +1,38 @@
 import type { TensorType, TensorTypedArray } from './TensorType.js';
 
-/** The typed-array class name (`'Float32Array'`) of each type: realm-independent, unlike `instanceof`. */
-export const ARRAY_TAG: Readonly<Record<TensorType, string>> = {
-  float32: 'Float32Array',
-  float64: 'Float64Array',
-  float16: 'Uint16Array',
-  int8: 'Int8Array',
-  uint8: 'Uint8Array',
-  int16: 'Int16Array',
-  uint16: 'Uint16Array',
-  int32: 'Int32Array',
-  uint32: 'Uint32Array',
-  int64: 'BigInt64Array',
-  uint64: 'BigUint64Array',
-  bool: 'Uint8Array',
-  string: 'Array',
+type TypedArrayClass = new (length: number) => TensorTypedArray;
+
+/**
+ * The one dtype table: the array class of each tensor element type (`bool` is a `Uint8Array` of 0/1, `float16` a
+ * `Uint16Array` of its bits, `string` a plain array). Everything else about dtypes here is derived from it.
+ */
+const ARRAY_CLASS: Readonly<Record<TensorType, TypedArrayClass | ArrayConstructor>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+  string: Array,
 };
 
-const TYPE_OF_TAG: Readonly<Record<string, TensorType>> = {
-  Float32Array: 'float32',
-  Float64Array: 'float64',
-  Int8Array: 'int8',
-  Uint8Array: 'uint8',
-  Int16Array: 'int16',
-  Uint16Array: 'uint16',
-  Int32Array: 'int32',
-  Uint32Array: 'uint32',
-  BigInt64Array: 'int64',
-  BigUint64Array: 'uint64',
-  Array: 'string',
-};
+const TYPES = Object.keys(ARRAY_CLASS) as TensorType[];
+
+/** The typed-array class name (`'Float32Array'`) of each type: realm-independent, unlike `instanceof`. */
+export const ARRAY_TAG: Readonly<Record<TensorType, string>> = Object.fromEntries(
+  TYPES.map((type) => [type, ARRAY_CLASS[type].name]),
+) as Record<TensorType, string>;
+
+/** The type an array class name implies without a `type`: `bool` and `float16` share others' classes, so never. */
+const TYPE_OF_TAG: Readonly<Record<string, TensorType>> = Object.fromEntries(
+  TYPES.filter((type) => type !== 'bool' && type !== 'float16').map((type) => [ARRAY_TAG[type], type]),
+);
 
 // %TypedArray%.prototype[Symbol.toStringTag] reads the array's internal type name: fast, and right for arrays from
 // any realm (jest, vm contexts, the native addon), unlike `instanceof`.
@@ -61,30 +64,5 @@ export function typeOfTag(tag: string): TensorType | undefined {
  * allocateTensorData('int64', 3); // BigInt64Array [0n, 0n, 0n]
  */
 export function allocateTensorData(type: TensorType, length: number): TensorTypedArray | string[] {
-  switch (type) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'float64':
-      return new Float64Array(length);
-    case 'int8':
-      return new Int8Array(length);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(length);
-    case 'int16':
-      return new Int16Array(length);
-    case 'uint16':
-    case 'float16':
-      return new Uint16Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    case 'uint32':
-      return new Uint32Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'uint64':
-      return new BigUint64Array(length);
-    case 'string':
-      return new Array<string>(length).fill('');
-  }
+  return type === 'string' ? new Array<string>(length).fill('') : new (ARRAY_CLASS[type] as TypedArrayClass)(length);
 }
