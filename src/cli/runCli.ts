@@ -5,7 +5,6 @@ import type { CliIO } from './CliIO.js';
 import { predict } from './predict.js';
 import { message } from './preparePredict.js';
 import type { PredictOptions } from './PredictOptions.js';
-import { serve } from './serve.js';
 import type { ServeOptions } from './ServeOptions.js';
 import { EXIT_OK, EXIT_USAGE } from './UsageError.js';
 
@@ -262,7 +261,10 @@ export async function runCli(argv: readonly string[], io: CliIO, version = '0.0.
   }
   if (parsed === undefined) return EXIT_USAGE;
   try {
-    return parsed.command === 'serve' ? await serve(parsed.options, io, version) : await predict(parsed.options, io);
+    return parsed.command === 'serve'
+      ? // Loaded on demand: `predict` does not pay for the HTTP serving stack's modules.
+        await (await import('./serve.js')).serve(parsed.options, io, version)
+      : await predict(parsed.options, io);
   } catch (error) {
     io.stderr.write(
       `rxjs-inference: error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -107,4 +107,19 @@ describe('createOutputFormatter: the text path writes the same lines as JSON.str
       { numRuns: 3000 },
     );
   });
+
+  it('one formatter, outputs whose dtype changes from record to record (a --watch model swap)', () => {
+    const format = createOutputFormatter({ ...base, includeModel: true });
+    const meta = { line: 3, id: 'a', hasId: true };
+    const f32 = { data: Float32Array.of(0.1, -2.5), dims: [2], type: 'float32' };
+    const i32 = { data: Int32Array.of(7, -8), dims: [2], type: 'int32' };
+    const f64 = { data: Float64Array.of(0.1, 1 / 3), dims: [1, 2], type: 'float64' };
+    const lines = [f32, i32, f64, f32].map((t) => format(meta, t, 'm'));
+    expect(lines).toEqual([
+      '{"line":3,"id":"a","model":"m","output":[0.100000001,-2.5]}',
+      '{"line":3,"id":"a","model":"m","output":[7,-8]}',
+      `{"line":3,"id":"a","model":"m","output":[[0.1,${1 / 3}]]}`,
+      '{"line":3,"id":"a","model":"m","output":[0.100000001,-2.5]}',
+    ]);
+  });
 });
