@@ -1,6 +1,11 @@
 import { catchError, concatMap, defer, EMPTY, firstValueFrom, isObservable, map, of, type Observable } from 'rxjs';
-import type { ModelHandler, ModelLoadResult, ModelMetadata, ModelUpdate } from '../index.js';
-import { DelegatingModelHandler } from '../models/ModelHandler.js';
+import {
+  DelegatingModelHandler,
+  type ModelHandler,
+  type ModelLoadResult,
+  type ModelMetadata,
+  type ModelUpdate,
+} from '../index.js';
 
 /**
  * A handler whose models the command loads itself, before `runInference` asks for them: the engine's load of a

@@ -8,7 +8,7 @@ export { PartialOutput, partialOutput } from '../core/PartialOutput.js';
 export { RemoteModelHandler } from './remote/RemoteModelHandler.js';
 export { AdaptiveThrottler } from './remote/AdaptiveThrottler.js';
 export { isRetryableError } from './remote/retryPolicy.js';
-export { ModelHandler } from '../models/ModelHandler.js';
+export { ModelHandler, DelegatingModelHandler } from '../models/ModelHandler.js';
 export { modelHandler } from '../models/custom/modelHandlerFactory.js';
 export { KeyedModelHandler } from '../models/KeyedModelHandler.js';
 export { MaybeKeyedModelHandler, isKeyedElement } from '../models/MaybeKeyedModelHandler.js';

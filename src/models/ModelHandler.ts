@@ -188,6 +188,8 @@ interface Composition {
  * A handler that forwards every model hook (load, run, release, sizes, metrics, batching, inference args, default
  * model, bisection, refresh, metrics prefix) to `base`. Composition, `KeyedModelHandler` and its single-model form build on it.
  * Pre/post-processing and the batching flag stay this handler's own (the defaults, unless a subclass overrides them).
+ * Public: extend it to wrap a handler and override only the hooks you change (e.g. `loadModel` to cache or preload
+ * models — the CLI's `PreloadingModelHandler` does that); `base` is the wrapped handler.
  */
 export abstract class DelegatingModelHandler<In, Out, M> extends ModelHandler<In, Out, M> {
   constructor(protected readonly base: ModelHandler<any, any, M>) {

@@ -57,6 +57,7 @@ const ENTRY_NAMES: Record<string, string[]> = {
     'watchFilePattern',
     'BatchSizeEstimator',
     'ModelHandler',
+    'DelegatingModelHandler',
     'modelHandler',
     'KeyedModelHandler',
     'MaybeKeyedModelHandler',
@@ -80,6 +81,7 @@ const ENTRY_NAMES: Record<string, string[]> = {
   ],
   'rxjs-inference/handlers': [
     'ModelHandler',
+    'DelegatingModelHandler',
     'modelHandler',
     'KeyedModelHandler',
     'MaybeKeyedModelHandler',
