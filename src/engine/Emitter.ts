@@ -68,6 +68,19 @@ export class Emitter {
     }
   }
 
+  /** The output of element `seq` (a plain value, never a `Failed` or `Many`): as {@link settleOutputs} for one. */
+  settleOutput(seq: number, output: unknown): void {
+    const subscriber = this.subscriber;
+    if (subscriber.closed) return;
+    const reorder = this.reorder;
+    if (reorder !== undefined && !reorder.take(seq)) {
+      reorder.offer(seq, output);
+      return;
+    }
+    subscriber.next(this.either ? right(output) : output);
+    reorder?.releaseParked();
+  }
+
   clear(): void {
     this.reorder?.clear();
   }

@@ -3,6 +3,7 @@ import type { PostprocessFn } from '../models/ModelHandler.js';
 import { applyFunctions, Pending } from './applyFunctions.js';
 import type { QueuedBatch } from './BatchRunner.js';
 import { Emitter, Many } from './Emitter.js';
+import { Failed } from './Failed.js';
 import type { PendingWork } from './PendingWork.js';
 import type { StreamEmitter } from './StreamEmitter.js';
 
@@ -31,13 +32,26 @@ export class Postprocessor {
   /** Elements `[lo, hi)` of `batch` succeeded with `outputs` (one per element, from index 0). */
   ofBatch(batch: QueuedBatch, lo: number, hi: number, outputs: readonly unknown[], modelId: string): void {
     const seqs = batch.tags;
-    if (this.post.length > 0) {
-      for (let i = lo; i < hi; i++) this.ofBatchElement(seqs[i], outputs[i - lo], modelId);
+    const { post, emitter, hooks } = this;
+    if (post.length > 0) {
+      if (this.noBatching || !(emitter instanceof Emitter)) {
+        for (let i = lo; i < hi; i++) this.ofBatchElement(seqs[i], outputs[i - lo], modelId);
+        return;
+      }
+      // One element at a time, as `ofBatchElement`, but a synchronous result goes straight to the emitter's in-order
+      // path, as outputs without postprocessing do (issue 11: the settle chain per element was the main job's cost).
+      for (let i = lo; i < hi; i++) {
+        const seq = seqs[i];
+        const result = applyFunctions('postprocess', post, outputs[i - lo], modelId);
+        if (Pending.is(result)) this.pending.await(seq, 'postprocess', result, (r) => hooks.settle(seq, r));
+        else if (Failed.is(result)) hooks.settle(seq, result);
+        else if (!hooks.closed()) emitter.settleOutput(seq, result);
+      }
       return;
     }
-    if (this.hooks.closed()) return;
-    if (this.emitter instanceof Emitter) this.emitter.settleOutputs(seqs, lo, hi, outputs);
-    else for (let i = lo; i < hi; i++) this.emitter.settle(seqs[i], outputs[i - lo]);
+    if (hooks.closed()) return;
+    if (emitter instanceof Emitter) emitter.settleOutputs(seqs, lo, hi, outputs);
+    else for (let i = lo; i < hi; i++) emitter.settle(seqs[i], outputs[i - lo]);
   }
 
   /** Element `seq` succeeded with `output` (with `withNoBatching`: the array of its outputs). */

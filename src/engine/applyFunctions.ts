@@ -1,6 +1,11 @@
 import { catchError, from as fromInput, isObservable, mergeMap, type Observable, of, take, throwIfEmpty } from 'rxjs';
-import { isThenable } from './async.js';
+import { isThenable } from '../models/inferenceOutputs.js';
 import { Failed, failure } from './Failed.js';
+
+// Read once: the CommonJS build reaches an import through a property getter at every use (issue 11, main job), and
+// these two run for every function on every element.
+const observableCheck = isObservable;
+const thenableCheck = isThenable;
 
 /**
  * The outcome of pre- or postprocessing that is still running (a function returned a Promise or an Observable): never
@@ -45,13 +50,15 @@ export function applyFunctions(
       return failure(stage, i, entering, error, undefined, modelId);
     }
     // An Observable stays on its own schedule (a TestScheduler's virtual time): its first value continues the chain.
+    // A primitive result (or `undefined`) is never awaited: nothing to ask it.
+    if (current === null || (typeof current !== 'object' && typeof current !== 'function')) continue;
     const observable = isObservableResult(current);
     const returned = observable
       ? (current as Observable<unknown>).pipe(
           take(1),
           throwIfEmpty(() => new Error(`The ${stage} function returned an Observable that completed without a value.`)),
         )
-      : isThenable(current)
+      : thenableCheck(current)
         ? fromInput(Promise.resolve(current))
         : undefined;
     if (returned !== undefined) {
@@ -80,7 +87,7 @@ export function applyFunctions(
 /** Whether a function returned an Observable; a value that cannot even be asked (a revoked Proxy) is not one. */
 function isObservableResult(value: unknown): value is Observable<unknown> {
   try {
-    return isObservable(value);
+    return observableCheck(value);
   } catch {
     return false;
   }
