@@ -210,11 +210,14 @@ export class InferenceEngine {
   }
 
   private scheduleFlush(): void {
-    this.timers.atBurstEnd(() => {
-      this.arrival.invalidate();
-      this.pump(true);
-    });
+    this.timers.atBurstEnd(this.flushAtBurstEnd);
   }
+
+  /** The end-of-burst flush: one function for the engine's life (scheduleFlush is asked for it per element). */
+  private readonly flushAtBurstEnd = (): void => {
+    this.arrival.invalidate();
+    this.pump(true);
+  };
 
   private dispatch(key: BatchKey): void {
     const model = this.slot.model!;
