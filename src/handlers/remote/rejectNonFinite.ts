@@ -62,7 +62,6 @@ export function rejectNonFinite<T>(element: T): T {
   if (found === undefined) return element;
   const where = found.field === '' ? 'The element' : `Field \`${found.field}\``;
   // The shared tail ("expected a finite number, got `NaN` at index 5 (set `allowNonFinite: true` …)").
-  const tail = nonFiniteMessage(found.value, found.index ?? 0);
-  const message = found.index === undefined ? tail.replace(' at index 0', '') : tail;
+  const message = nonFiniteMessage(found.value, found.index);
   throw new InvalidExampleError(`${where}: ${message}`, undefined, found.field === '' ? undefined : found.field);
 }

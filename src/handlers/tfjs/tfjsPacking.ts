@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { firstNonFinite } from '../../tensors/firstNonFinite.js';
-import { nonFiniteMessage } from '../../tensors/nonFiniteMessage.js';
+import { nonFiniteMessage, nonFiniteReason } from '../../tensors/nonFiniteMessage.js';
 import { allocateTensorData } from '../../tensors/dtypeTable.js';
 import { failElement } from '../../tensors/elementError.js';
 import { InvalidExampleError, describeValue } from '../../core/errors.js';
@@ -46,9 +46,7 @@ function badNumber(v: unknown, dtype: TfjsNumericDType, checkFinite: boolean): s
   if (typeof v === 'boolean' && dtype === 'bool') return undefined;
   if (typeof v !== 'number') return `expected a number, got ${describeValue(v)}`;
   if (dtype === 'float32') {
-    return checkFinite && v - v !== 0
-      ? `expected a finite number, got \`${String(v)}\` (set \`allowNonFinite: true\` to accept NaN and Infinity)`
-      : undefined;
+    return checkFinite && v - v !== 0 ? nonFiniteReason(v) : undefined;
   }
   if (dtype === 'int32') {
     return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? undefined : `expected an int32, got \`${v}\``;
