@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTROL_CHARACTERS, featureRows, FEATURES, jsonLines, reference, writeMlp } from './cliFixtures';
 
-// End-to-end: spawns the real binary (`node bin/rxjs-inference.js`, which loads dist/cjs/cli/main.js) on data
-// generated here, as a user would run it.
+// End-to-end: spawns the real binary (`node bin/rxjs-inference.js`, which loads the one-file bundle
+// dist/cjs/cli/bundle.js) on data generated here, as a user would run it.
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'rxjs-inference.js');
-const MAIN = join(ROOT, 'dist', 'cjs', 'cli', 'main.js');
+const MAIN = join(ROOT, 'dist', 'cjs', 'cli', 'bundle.js');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -170,6 +170,36 @@ describe('rxjs-inference (the built binary)', () => {
     const shim = await run(['predict'], '', join(unbuilt, 'bin', 'rxjs-inference.js'));
     expect(shim.code).toBe(2);
     expect(shim.stderr).toContain('run `npm run build` first');
+  });
+
+  it('loads as one file: no module of the library, rxjs or the CLI dependencies is read at start-up', async () => {
+    // A preload that prints, at exit, every module file Node loaded (the require cache).
+    const preload = join(dir, 'listModules.js');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n`,
+    );
+    const rows = featureRows(3);
+    const result = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--require', preload, BIN, 'predict', '-m', model, '-q'], { cwd: ROOT });
+      let [stdout, stderr] = ['', ''];
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(rows.map((r) => JSON.stringify(r)).join('\n'));
+    });
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout)).toHaveLength(3);
+    const modules = JSON.parse(/MODULES (.*)/.exec(result.stderr)![1]) as string[];
+    expect(modules).toContain(MAIN);
+    const ours = modules.filter((m) => m.startsWith(join(ROOT, 'dist')));
+    expect(ours).toEqual([MAIN]);
+    for (const bundled of ['rxjs', 'fp-ts', 'commander', 'cli-progress']) {
+      expect(modules.filter((m) => m.includes(`/node_modules/${bundled}/`))).toEqual([]);
+    }
+    // The model's runtime is still the installed package, loaded when the job needs it.
+    expect(modules.some((m) => m.includes('/node_modules/onnxruntime-node/'))).toBe(true);
   });
 
   it('runs a TensorFlow.js model.json (layers) on the wasm backend', async () => {

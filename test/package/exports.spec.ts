@@ -222,6 +222,7 @@ describe('package entry points', () => {
       'testing/package.json',
       'redis/package.json',
       'bin/rxjs-inference.js',
+      'dist/cjs/cli/bundle.js',
       'README.md',
     ]) {
       expect(files).toContain(file);
