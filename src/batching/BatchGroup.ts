@@ -41,7 +41,7 @@ export class BatchGroup<T> implements GroupState {
   readonly times: number[] | undefined;
 
   constructor(
-    readonly key: BatchKey,
+    public key: BatchKey,
     weighted: boolean,
     keyed: boolean,
     tagged: boolean,

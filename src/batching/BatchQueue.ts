@@ -58,6 +58,11 @@ export class BatchQueue<T> {
     const group = this.groups.get(key);
     return group !== undefined && group.seqs![group.head] < end;
   });
+  /**
+   * The last group that drained, kept (with its arrays, see `KEEP_SLOTS`) for the next new key: a keyed queue whose
+   * one group drains between bursts would otherwise grow fresh arrays, element by element, every burst (issue 11).
+   */
+  private spare: Group<T> | undefined;
   /** The group of the last push (consecutive items of one key skip the map lookup). */
   private lastGroup: Group<T> | undefined;
   private nextSeq = 0;
@@ -102,7 +107,9 @@ export class BatchQueue<T> {
       if (group === undefined || group.key !== key) {
         group = this.groups.get(key);
         if (group === undefined) {
-          group = new Group<T>(key, this.sizeFn !== undefined, true, this.tagged);
+          group = this.spare ?? new Group<T>(key, this.sizeFn !== undefined, true, this.tagged);
+          this.spare = undefined;
+          group.key = key;
           this.groups.set(key, group);
         }
         this.lastGroup = group;
@@ -244,5 +251,6 @@ export class BatchQueue<T> {
   private deleteGroup(group: Group<T>): void {
     this.groups.delete(group.key);
     if (this.lastGroup === group) this.lastGroup = undefined;
+    this.spare = group;
   }
 }

@@ -229,6 +229,27 @@ describe('BatchQueue', () => {
       expect(queue.take(5)).toEqual([21]);
     });
 
+    it('reuses a drained group (and its arrays) for the next new key, with no state carried over', () => {
+      const queue = new BatchQueue<string>({ batchKeyFn: (s) => s[0], elementSizeFn: (s) => s.length, tagged: true });
+      queue.push('aa', 1, 10);
+      const a = queue.push('aaa', 2, 20);
+      expect(queue.takeTagged('a', 5)).toEqual({ items: ['aa', 'aaa'], tags: [1, 2], times: [10, 20] });
+      expect(queue.group('a')).toBeUndefined();
+      // The next burst, of another shape: the drained group's object and slots serve it.
+      const b = queue.push('b', 3, 30);
+      expect(b).toBe(a);
+      expect(b).toMatchObject({ key: 'b', count: 1, weight: 1 });
+      expect(queue.group('a')).toBeUndefined();
+      queue.push('bbbb', 4, 40);
+      queue.push('aaaaa', 5, 50); // 'a' is new again: a group of its own
+      expect(queue.group('b')).toMatchObject({ count: 2, weight: 5 });
+      expect(queue.group('a')).toMatchObject({ key: 'a', count: 1, weight: 5 });
+      expect(queue.oldestKey()).toBe('b');
+      expect(queue.takeTagged('b', 5)).toEqual({ items: ['b', 'bbbb'], tags: [3, 4], times: [30, 40] });
+      expect(queue.takeTagged('a', 5)).toEqual({ items: ['aaaaa'], tags: [5], times: [50] });
+      expect(queue.length).toBe(0);
+    });
+
     it('keeps its push-order log bounded when a stuck old group sits behind heavy traffic', () => {
       const queue = new BatchQueue<number>({ batchKeyFn: (x) => (x < 0 ? 'stuck' : 'busy') });
       queue.push(-1);
