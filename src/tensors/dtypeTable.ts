@@ -66,3 +66,25 @@ export function typeOfTag(tag: string): TensorType | undefined {
 export function allocateTensorData(type: TensorType, length: number): TensorTypedArray | string[] {
   return type === 'string' ? new Array<string>(length).fill('') : new (ARRAY_CLASS[type] as TypedArrayClass)(length);
 }
+
+/**
+ * An array for `length` values of numeric type `type` over `buffer` from byte 0 (which must hold them): a view, no
+ * copy, no zero-fill.
+ */
+export function viewTensorData(
+  type: Exclude<TensorType, 'string'>,
+  buffer: ArrayBuffer,
+  length: number,
+): TensorTypedArray {
+  const View = ARRAY_CLASS[type] as unknown as new (
+    buffer: ArrayBuffer,
+    byteOffset: number,
+    length: number,
+  ) => TensorTypedArray;
+  return new View(buffer, 0, length);
+}
+
+/** Bytes per value of numeric type `type`. */
+export function bytesPerValue(type: Exclude<TensorType, 'string'>): number {
+  return (ARRAY_CLASS[type] as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+}

@@ -1,6 +1,7 @@
 import { sizeOfDims } from './dims.js';
 import { allocateTensorData } from './dtypeTable.js';
 import type { CheckedBatch } from './readBatch.js';
+import type { TensorBufferPool } from './TensorBufferPool.js';
 import type { TensorInputSpec } from './TensorInputSpec.js';
 import type { TensorType, TensorTypedArray } from './TensorType.js';
 
@@ -13,7 +14,8 @@ export interface PackedTensor {
 
 /**
  * Stacks elements `[start, end)` into one tensor per input: the batch buffer is allocated once (`runSize` rows,
- * zero-padded past `end - start` for fixed-batch models) and each element's data is `set()` at its offset.
+ * zero-padded past `end - start` for fixed-batch models), or taken from `pool` (whoever passes a pool gives the
+ * buffers back once the run has settled), and each element's data is `set()` at its offset.
  */
 export function packRun(
   batch: CheckedBatch,
@@ -21,6 +23,7 @@ export function packRun(
   start: number,
   end: number,
   runSize: number,
+  pool?: TensorBufferPool,
 ): Record<string, PackedTensor> {
   const feeds: Record<string, PackedTensor> = {};
   inputs.forEach((input, k) => {
@@ -28,7 +31,7 @@ export function packRun(
     const dims = batch.dims[k];
     const column = batch.data[k];
     const size = sizeOfDims(dims);
-    const buffer = allocateTensorData(type, runSize * size);
+    const buffer = pool ? pool.acquire(type, runSize * size) : allocateTensorData(type, runSize * size);
     if (Array.isArray(buffer)) {
       for (let p = start; p < end; p++) {
         const data = column[p] as readonly string[];
@@ -37,8 +40,16 @@ export function packRun(
     } else {
       const typed = buffer as unknown as { set(source: ArrayLike<unknown>, offset: number): void };
       for (let p = start; p < end; p++) typed.set(column[p] as ArrayLike<unknown>, (p - start) * size);
+      // A pooled buffer holds the last batch's values: the padding rows of a fixed-batch model must be zeros again.
+      if (pool && end - start < runSize) zeroFrom(buffer, (end - start) * size);
     }
     feeds[input.name] = { type, data: buffer, dims: [runSize, ...dims] };
   });
   return feeds;
+}
+
+/** Sets `data[from…]` to zero, whatever its element type (a `BigInt64Array` cannot be filled with the number 0). */
+function zeroFrom(data: TensorTypedArray, from: number): void {
+  const bytes = data.BYTES_PER_ELEMENT;
+  new Uint8Array(data.buffer, data.byteOffset + from * bytes, (data.length - from) * bytes).fill(0);
 }

@@ -7,6 +7,7 @@ import { checkFunction, checkKnownKeys, checkObject, checkOneOf } from '../../co
 import { ModelHandler } from '../../models/ModelHandler.js';
 import { resolveAllowNonFinite } from '../../tensors/resolveAllowNonFinite.js';
 import { tensorBatchKey } from '../../tensors/tensorBatchKey.js';
+import { TensorBufferPool } from '../../tensors/TensorBufferPool.js';
 import { ONNX_DEVICES, type OnnxExecutionDevice } from './onnxDevice.js';
 import {
   createSession,
@@ -85,6 +86,11 @@ export class OnnxModelHandler<
     Pick<OnnxModelHandlerConfig, 'outputNames' | 'runOptions' | 'inferenceFn'>;
   /** The device `'gpu'` settled on at the first load: later loads (refreshes) go straight to it, without warning. */
   private resolvedDevice: OnnxExecutionDevice | undefined;
+  /**
+   * Each loaded model's batch input buffers, reused from run to run (`session.run` reads its inputs only while it
+   * runs and copies its outputs); dropped by `releaseModel`. Not used with an `inferenceFn`, which may keep its feeds.
+   */
+  private readonly inputBuffers = new WeakMap<OnnxModel, TensorBufferPool>();
 
   constructor(config: OnnxModelHandlerConfig) {
     super();
@@ -233,9 +239,12 @@ export class OnnxModelHandler<
     if (inferenceFn === undefined) {
       const run = (feeds: Record<string, Tensor>) =>
         runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames);
+      let pool = this.inputBuffers.get(model);
+      if (pool === undefined) this.inputBuffers.set(model, (pool = new TensorBufferPool()));
       return runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         run: device === 'webgpu' ? (packed) => locked(() => run(toFeeds(packed))) : (packed) => run(toFeeds(packed)),
         isRunFailure: () => true,
+        pool,
       });
     }
     return streamingPromise((emit) =>
@@ -260,6 +269,8 @@ export class OnnxModelHandler<
 
   /** Releases the session's native memory (under the WebGPU lock for a WebGPU model). */
   override releaseModel(model: OnnxModel): Promise<void> {
+    this.inputBuffers.get(model)?.clear();
+    this.inputBuffers.delete(model);
     return releaseSession(model.session, model.device);
   }
 }

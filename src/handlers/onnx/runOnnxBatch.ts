@@ -4,6 +4,7 @@ import { checkFinite } from '../../tensors/checkFinite.js';
 import { packRun, type PackedTensor } from '../../tensors/packRun.js';
 import { readBatch } from '../../tensors/readBatch.js';
 import { splitRun, type RunOutput } from '../../tensors/splitRun.js';
+import type { TensorBufferPool } from '../../tensors/TensorBufferPool.js';
 import type { OnnxModelInfo } from './onnxSession.js';
 import type { OnnxTensor } from './onnxTensors.js';
 
@@ -16,6 +17,11 @@ export interface OnnxRunner {
   run(feeds: Record<string, PackedTensor>, start: number): Promise<Readonly<Record<string, RunOutput | undefined>>>;
   /** Whether an error from `run` is onnxruntime failing on the batch (wrapped in an `InferenceError`). */
   isRunFailure(error: unknown): boolean;
+  /**
+   * Where the stacked inputs come from and go back to once `run` has settled, when nothing reads them after that
+   * (onnxruntime in this thread: `session.run` copies its outputs); without one, each run gets new buffers.
+   */
+  readonly pool?: TensorBufferPool;
 }
 
 /**
@@ -41,11 +47,14 @@ export async function runOnnxBatch<E, I>(
   for (let start = 0; start < n; start += runSize) {
     context.signal.throwIfAborted();
     const end = Math.min(n, start + runSize);
-    const feeds = packRun(checked, inputs, start, end, runSize);
+    const { pool } = runner;
+    const feeds = packRun(checked, inputs, start, end, runSize, pool);
     let results: Readonly<Record<string, RunOutput | undefined>>;
     try {
       results = await runner.run(feeds, start);
+      if (pool) releaseFeeds(pool, feeds);
     } catch (error) {
+      if (pool) releaseFeeds(pool, feeds);
       if (!runner.isRunFailure(error)) throw error;
       throw new InferenceError(
         `ONNX Runtime failed on a batch of ${n} (rows ${start}–${end - 1}) of \`${model.source}\`: ` + messageOf(error),
@@ -68,4 +77,9 @@ export async function runOnnxBatch<E, I>(
     }
   }
   return out;
+}
+
+/** Gives a settled run's stacked inputs back to `pool`. */
+function releaseFeeds(pool: TensorBufferPool, feeds: Record<string, PackedTensor>): void {
+  for (const name in feeds) pool.release(feeds[name].type, feeds[name].data);
 }

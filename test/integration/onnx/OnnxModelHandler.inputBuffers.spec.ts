@@ -1,0 +1,111 @@
+import type { Tensor } from 'onnxruntime-node';
+import { OnnxModelHandler, type OnnxTensor } from '../../../src/index';
+import { TensorBufferPool } from '../../../src/tensors/TensorBufferPool';
+import { fixedBatch, identity } from '../../../scripts/fixtures/onnx';
+import { context, expectTensorClose } from './onnxTestUtils';
+
+// The inline handler stacks each batch into an input buffer it reuses for later batches (issue 11). These tests pin
+// what that must never change: every result keeps its own values, whatever runs after it.
+
+const WIDTH = 16;
+const rows = (n: number, base: number) =>
+  Array.from({ length: n }, (_, p) => Float32Array.from({ length: WIDTH }, (_, i) => base + p * WIDTH + i));
+const values = (t: OnnxTensor) => Array.from(t.data as Float32Array);
+
+describe('OnnxModelHandler: batch input buffers reused across batches', () => {
+  const fixture = identity(WIDTH);
+
+  it("never changes an earlier batch's results (Identity model: outputs are views, never of the input buffer)", async () => {
+    const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const acquire = jest.spyOn(TensorBufferPool.prototype, 'acquire');
+    const release = jest.spyOn(TensorBufferPool.prototype, 'release');
+    try {
+      const batches = [rows(8, 0), rows(8, 1000), rows(5, 2000), rows(8, 3000)];
+      const results = [];
+      for (const batch of batches) results.push(await handler.runInference(batch, model, context()));
+      expect(acquire).toHaveBeenCalledTimes(4);
+      expect(release).toHaveBeenCalledTimes(4);
+      // The second batch was stacked into the first batch's buffer (so the checks below are of a real reuse).
+      const [first, second] = acquire.mock.results.map((r) => r.value as Float32Array);
+      expect(second.buffer).toBe(first.buffer);
+      results.forEach((batchResults, b) =>
+        batchResults.forEach((r, p) => expect(values(r.inference)).toEqual(Array.from(batches[b][p]))),
+      );
+    } finally {
+      acquire.mockRestore();
+      release.mockRestore();
+      await handler.releaseModel(model);
+    }
+  });
+
+  it('gives batches in flight at once buffers of their own', async () => {
+    const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    try {
+      await handler.runInference(rows(6, 0), model, context()); // one buffer in the pool
+      const batches = [rows(6, 100), rows(6, 200), rows(3, 300)];
+      const all = await Promise.all(batches.map((batch) => handler.runInference(batch, model, context())));
+      all.forEach((results, b) =>
+        results.forEach((r, p) => expect(values(r.inference)).toEqual(Array.from(batches[b][p]))),
+      );
+    } finally {
+      await handler.releaseModel(model);
+    }
+  });
+
+  it('keeps padded runs of a fixed-batch-size model right after a full run used the buffer', async () => {
+    const fixed = fixedBatch(4);
+    const handler = new OnnxModelHandler({ modelUri: fixed.bytes });
+    const model = await handler.loadModel();
+    try {
+      for (const n of [4, 3, 6, 1]) {
+        const elements = fixed.sample(n, n);
+        const results = await handler.runInference(elements, model, context());
+        results.forEach((r, p) => expectTensorClose(r.inference as Tensor, fixed.forward(elements[p]).y));
+      }
+    } finally {
+      await handler.releaseModel(model);
+    }
+  });
+
+  it('gives a failed run its buffer back too, and releaseModel drops the buffers', async () => {
+    const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const release = jest.spyOn(TensorBufferPool.prototype, 'release');
+    const clear = jest.spyOn(TensorBufferPool.prototype, 'clear');
+    const run = jest.spyOn(model.session, 'run').mockRejectedValueOnce(new Error('native failure'));
+    try {
+      await expect(handler.runInference(rows(2, 0), model, context())).rejects.toThrow(/native failure/);
+      expect(release).toHaveBeenCalledTimes(1);
+      const results = await handler.runInference(rows(2, 10), model, context());
+      expect(values(results[1].inference)).toEqual(Array.from(rows(2, 10)[1]));
+      expect(clear).not.toHaveBeenCalled();
+      await handler.releaseModel(model);
+      expect(clear).toHaveBeenCalledTimes(1);
+      expect((clear.mock.contexts[0] as TensorBufferPool).size).toBe(0);
+    } finally {
+      run.mockRestore();
+      release.mockRestore();
+      clear.mockRestore();
+    }
+  });
+
+  it('does not reuse buffers with an inferenceFn, which may hand its feeds back as outputs', async () => {
+    const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({
+      modelUri: fixture.bytes,
+      inferenceFn: (_session, feeds) => ({ y: feeds.x }),
+    });
+    const model = await handler.loadModel();
+    try {
+      const batches = [rows(4, 0), rows(4, 500)];
+      const results = [];
+      for (const batch of batches) results.push(await handler.runInference(batch, model, context()));
+      results.forEach((batchResults, b) =>
+        batchResults.forEach((r, p) => expect(values(r.inference)).toEqual(Array.from(batches[b][p]))),
+      );
+    } finally {
+      await handler.releaseModel(model);
+    }
+  });
+});

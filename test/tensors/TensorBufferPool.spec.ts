@@ -1,0 +1,64 @@
+import { TensorBufferPool } from '../../src/tensors/TensorBufferPool';
+
+describe('TensorBufferPool', () => {
+  it('hands out a new zero-filled array when it holds no free buffer large enough', () => {
+    const pool = new TensorBufferPool();
+    const data = pool.acquire('float32', 6) as Float32Array;
+    expect(data).toBeInstanceOf(Float32Array);
+    expect(Array.from(data)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(pool.size).toBe(0);
+  });
+
+  it('reuses a released buffer (a view of it, of the length asked) for the same type, values left as they were', () => {
+    const pool = new TensorBufferPool();
+    const first = pool.acquire('int32', 4) as Int32Array;
+    first.set([1, 2, 3, 4]);
+    pool.release('int32', first);
+    expect(pool.size).toBe(1);
+    expect((pool.acquire('float32', 4) as Float32Array).buffer).not.toBe(first.buffer); // another type: not shared
+    const again = pool.acquire('int32', 3) as Int32Array;
+    expect(again.buffer).toBe(first.buffer);
+    expect(again.length).toBe(3);
+    expect(Array.from(again)).toEqual([1, 2, 3]);
+    expect(pool.size).toBe(0);
+    // A larger request than any free buffer gets a new one.
+    pool.release('int32', again);
+    const larger = pool.acquire('int32', 5);
+    expect(larger.length).toBe(5);
+    expect((larger as Int32Array).buffer).not.toBe(first.buffer);
+  });
+
+  it('keeps at most maxFreePerType free buffers per type, the largest, and hands out the smallest that fits', () => {
+    const pool = new TensorBufferPool(2);
+    const [small, middle, large] = [2, 8, 32].map((n) => pool.acquire('float64', n) as Float64Array);
+    pool.release('float64', middle);
+    pool.release('float64', small);
+    pool.release('float64', large);
+    expect(pool.size).toBe(2); // the smallest was dropped
+    expect((pool.acquire('float64', 2) as Float64Array).buffer).toBe(middle.buffer);
+    expect((pool.acquire('float64', 2) as Float64Array).buffer).toBe(large.buffer);
+    expect(pool.size).toBe(0);
+  });
+
+  it('never pools strings, offset views or empty arrays, and takes a buffer back only once', () => {
+    const pool = new TensorBufferPool();
+    pool.release('string', pool.acquire('string', 3));
+    pool.release('float32', new Float32Array(8).subarray(2));
+    pool.release('float32', new Float32Array(0));
+    expect(pool.size).toBe(0);
+    const data = pool.acquire('float32', 4) as Float32Array;
+    pool.release('float32', data);
+    pool.release('float32', data);
+    expect(pool.size).toBe(1);
+    expect(pool.acquire('string', 2)).toEqual(['', '']);
+  });
+
+  it('clear() drops every free buffer', () => {
+    const pool = new TensorBufferPool();
+    pool.release('uint8', pool.acquire('uint8', 4) as Uint8Array);
+    pool.release('int64', pool.acquire('int64', 4) as BigInt64Array);
+    expect(pool.size).toBe(2);
+    pool.clear();
+    expect(pool.size).toBe(0);
+  });
+});
