@@ -172,6 +172,18 @@ function flatFloats(value: unknown, dtype: CliDType): Float32Array | Float64Arra
   return data;
 }
 
+/**
+ * The tensor of a flat array of finite values already read into the input's typed array (the CLI's fast record path,
+ * {@link RecordScanner}): the same dims and checks as {@link jsonToTensor} gives the same values as a JSON array.
+ */
+export function flatTensor(
+  data: Float32Array | Float64Array,
+  input: InputSignature,
+  reshape?: readonly number[],
+): JsonTensor {
+  return withDims(data, [data.length], input, reshape);
+}
+
 /** Gives the values read from JSON (nested as `shape`) their dims, checked against the model's declared dims. */
 function withDims(
   data: CliTypedArray | string[],

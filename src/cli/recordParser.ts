@@ -1,6 +1,7 @@
 import { InvalidExampleError } from '../index.js';
-import { type InputMapping, readField, readInput, readInputs } from './inputMapping.js';
-import type { JsonTensor } from './jsonTensor.js';
+import { DEFAULT_INPUT_FIELDS, type InputMapping, readField, readInput, readInputs } from './inputMapping.js';
+import { flatTensor, type JsonTensor } from './jsonTensor.js';
+import { RecordScanner } from './RecordScanner.js';
 import type { ModelRuntime } from './loadModelSignature.js';
 
 /** One input line. `id` is filled in once the line is parsed (from `--id-field`). */
@@ -50,6 +51,26 @@ function tfjsTensor(t: JsonTensor, record: LineRecord | undefined): object {
   return { data: t.data, shape: t.dims, dtype: t.dtype, [LINE]: record };
 }
 
+/** A top-level key (`readField` splits paths at dots; `'.'` is the whole record). */
+function isTopLevel(field: string): boolean {
+  return field !== '.' && !field.includes('.');
+}
+
+/**
+ * The fast reader of the common line (a flat float array and scalar fields, {@link RecordScanner}) where it reads the
+ * same as `JSON.parse` and the mapping: one float input, read from a top-level field (the default rule's `input`,
+ * `features` or the input's name, or the one `--input-field`), and a top-level `--id-field` that is not one of those.
+ */
+function scannerFor(mapping: InputMapping, idField: string | undefined): RecordScanner | undefined {
+  if (mapping.inputs.length !== 1) return undefined;
+  const { signature, field } = mapping.inputs[0];
+  if (signature.dtype !== 'float32' && signature.dtype !== 'float64') return undefined;
+  if (field !== undefined && !isTopLevel(field)) return undefined;
+  const inputKeys = field !== undefined ? [field] : [...DEFAULT_INPUT_FIELDS, signature.name];
+  if (idField !== undefined && (!isTopLevel(idField) || inputKeys.includes(idField))) return undefined;
+  return new RecordScanner({ inputKeys, idKey: idField, dtype: signature.dtype });
+}
+
 /**
  * Creates the preprocess step of the command: checks the line length, parses the JSON, reads the id and builds the
  * example for the runtime (an ONNX `TensorLike` or TF.js `{ data, shape, dtype }`, or a record input name → tensor
@@ -67,6 +88,7 @@ export function createRecordParser({ mapping, runtime, maxLineLength, idField }:
             ? (value as Record<string, unknown>)[idField]
             : undefined;
   const single = mapping.inputs.length === 1;
+  const scanner = scannerFor(mapping, idField);
   const parse = (record: LineRecord): CliExample => {
     const { text } = record;
     // The LineSource cuts over-long lines and records their size; a line given here whole is measured.
@@ -77,6 +99,12 @@ export function createRecordParser({ mapping, runtime, maxLineLength, idField }:
         undefined,
         undefined,
       );
+    }
+    // The common line, read without JSON.parse's objects (issue 11); any other line, and every error, below.
+    const values = scanner?.scan(text);
+    if (values !== undefined) {
+      if (idField !== undefined) record.id = scanner!.id === undefined ? null : scanner!.id;
+      return toTensor(flatTensor(values, mapping.inputs[0].signature, mapping.inputs[0].reshape), record);
     }
     let value: unknown;
     try {

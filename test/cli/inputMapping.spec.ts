@@ -1,5 +1,5 @@
 import { InvalidExampleError } from '../../src/index';
-import { createInputMapping, parseDims, readField, readInputs } from '../../src/cli/inputMapping';
+import { createInputMapping, type InputMapping, parseDims, readField, readInputs } from '../../src/cli/inputMapping';
 import { jsonToTensor, resolveReshape, type InputSignature } from '../../src/cli/jsonTensor';
 import { createRecordParser } from '../../src/cli/recordParser';
 import { UsageError } from '../../src/cli/UsageError';
@@ -218,6 +218,41 @@ describe('createRecordParser', () => {
     const missing: { line: number; text: string; id?: unknown } = { line: 4, text: '[1,2,3,4,5,6,7,8]' };
     parser.parse(missing);
     expect(missing.id).toBeNull();
+  });
+
+  it('reads a common line (fast path) and the same record spelled otherwise (JSON.parse path) alike', () => {
+    const features = [0.1, -2.5e-3, 3, 1e-7, 4.25, -0, 0.333333333, 65504];
+    // `\u0078` in a field the model does not read sends the line down the general path.
+    const spellings = (extra: object): [string, string] => [
+      JSON.stringify({ key: 'k', features, note: 'x', ...extra }),
+      JSON.stringify({ key: 'k', features, ...extra }).replace(/^\{/, '{"note":"\\u0078",'),
+    ];
+    const cases: { mapping: InputMapping; runtime: 'onnx' | 'tfjs'; idField?: string; extra?: object }[] = [
+      { mapping, runtime: 'onnx', idField: 'key' },
+      { mapping, runtime: 'tfjs', idField: 'key' },
+      { mapping: createInputMapping([free], [], ['-1,2']), runtime: 'onnx' },
+      {
+        mapping: createInputMapping([{ ...vector8, dtype: 'float64' }], ['v'], []),
+        runtime: 'onnx',
+        extra: { v: features },
+      },
+      // The id field is the input field: both read the array.
+      { mapping, runtime: 'onnx', idField: 'features' },
+    ];
+    for (const { mapping: m, runtime, idField, extra = {} } of cases) {
+      const parser = createRecordParser({ mapping: m, runtime, maxLineLength: 1000, idField });
+      const [fast, general] = spellings(extra).map((text, i) => {
+        const record: { line: number; text: string; id?: unknown } = { line: i + 1, text };
+        const example = parser.parse(record) as { data: Float32Array | Float64Array };
+        expect(parser.recordOf(example)).toBe(record);
+        return { example, data: Array.from(example.data, (v) => (Object.is(v, -0) ? '-0' : v)), id: record.id };
+      });
+      expect(fast.example.data.constructor).toBe(general.example.data.constructor);
+      // Entries leave out the symbol that ties each example to its own line.
+      const fields = (e: object, data: unknown[]) => ({ ...Object.fromEntries(Object.entries(e)), data });
+      expect(fields(fast.example, fast.data)).toEqual(fields(general.example, general.data));
+      expect(fast.id).toEqual(general.id);
+    }
   });
 
   it('builds a record of tensors for a multi-input model', () => {
