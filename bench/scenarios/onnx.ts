@@ -76,13 +76,16 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   };
   const inlinePipe = pipeline<Float32Array>(lib, inline);
   const hotPipe = pipeline<Float32Array>(lib, inline);
-  const workerPipe = pipeline<Float32Array>(lib, worker);
+  // P4 measures one batch at a time through a worker (what a thread hop costs); `concurrent: 1` since the handler's
+  // default is two batches per worker.
+  const workerPipe = pipeline<Float32Array>(lib, worker, { concurrent: 1 });
   const hotWorkerPipe = pipeline<Float32Array>(lib, worker);
   const cappedPipe = pipeline<Float32Array>(lib, inline, { batch: { maxBatchSize: best } });
-  // Pipelining: one batch more in flight than there are workers, so batch k+1 is checked and stacked on the main
-  // thread (and waits in the pool) while the workers run.
+  // Pipelining, the handler's defaults: min(2, cores) workers, two batches in flight per worker (`concurrency()`), so
+  // each worker holds its next batch while it runs one and the main thread stacks the one after.
   const workers = Math.min(2, availableParallelism());
-  const worker2Pipe = pipeline<Float32Array>(lib, worker, { concurrent: workers + 1 });
+  const inFlight = worker.concurrency();
+  const worker2Pipe = pipeline<Float32Array>(lib, worker);
   // The raw loop plus what any pipeline must do: stack the elements into a fresh buffer per batch.
   const rawStacking = (size: number) => () =>
     rate(n, async () => {
@@ -230,7 +233,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
     {
       ...row(
         'W',
-        `worker pipelining: OnnxWorkerModelHandler (${workers} workers, concurrent ${workers + 1}) vs the serial raw loop`,
+        `worker pipelining: OnnxWorkerModelHandler, default config (${workers} workers, ${inFlight} batches in flight) vs the serial raw loop`,
         worker2Rate,
         rawRate,
         1.0,

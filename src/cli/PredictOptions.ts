@@ -32,7 +32,7 @@ export interface PredictOptions {
   readonly minBatchSize?: number;
   readonly maxBatchSize?: number;
   readonly maxBatchDurationMs?: number;
-  /** `--concurrent`: batches in flight. @default `workers`, else 1 */
+  /** `--concurrent`: batches in flight. @default the handler's: 2 × `workers`, else 1 */
   readonly concurrent?: number;
   /** `--workers`: run an ONNX model in this many worker threads (`OnnxWorkerModelHandler`). */
   readonly workers?: number;

@@ -132,9 +132,9 @@ async function build(
   try {
     operator = runInference(cliHandler, {
       metrics: registry,
-      // With --workers N, one batch more than workers is in flight: batch k+1 is parsed and stacked on the main thread
-      // while the workers run (pipelining, issue 11).
-      concurrent: options.concurrent ?? (options.workers !== undefined ? options.workers + 1 : 1),
+      // Unless given: the handler's own (1 inline; with --workers N, 2N: each worker holds its next batch while it
+      // runs one, and the main thread parses and stacks the one after — pipelining, issue 11).
+      concurrent: options.concurrent,
       maxBufferedElements: options.maxInFlight + READ_AHEAD,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(modelMetadata !== undefined && { modelMetadata }),

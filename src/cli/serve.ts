@@ -57,7 +57,7 @@ export async function serve(options: ServeOptions, io: CliIO, version: string): 
     predictor = createPredictor(handler, {
       metrics: registry,
       maxQueuedRequests: options.maxQueuedRequests,
-      concurrent: options.concurrent ?? options.workers ?? 1,
+      concurrent: options.concurrent, // unless given, the handler's: 1 inline, 2 per worker with --workers
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(options.watch !== undefined && {
         // A watched model is loaded before the engine is told of it: its load is not bounded either.

@@ -124,6 +124,11 @@ export class KeyGroupsModelHandler<K, In, Out> extends ModelHandler<
     return this.groups.every((g) => g.handler.bisectOnFailure());
   }
 
+  /** The most any group's handler asks for (a batch runs on one group's model). */
+  override concurrency(): number {
+    return Math.max(...this.groups.map((g) => g.handler.concurrency()));
+  }
+
   override loadModelFor(update: ModelUpdate): ModelLoadResult<KeyedModelManager<K>> {
     if (!Array.isArray(update)) return this.loadModel((update as ModelMetadata).modelId);
     return new KeyedModelManager(this.groups, this.maxModelsInMemory).withMappings(update);

@@ -87,6 +87,15 @@ export abstract class ModelHandler<In, Out, M = unknown> {
   }
 
   /**
+   * Batches this handler can usefully have in flight at once: `runInference`'s (and `streamInference`'s) `concurrent`
+   * when the config leaves it out. A handler that runs its model off the main thread (`OnnxWorkerModelHandler`) asks
+   * for more than one, so that the next batch is checked and stacked while the model runs. @default 1
+   */
+  concurrency(): number {
+    return 1;
+  }
+
+  /**
    * Loads the model a side-input value names. Plain handlers take `ModelMetadata` (`''` = default model); keyed
    * multi-model handlers take `KeyModelPathMapping[]`. `signal` as for `loadModel`.
    */
@@ -221,6 +230,9 @@ export abstract class DelegatingModelHandler<In, Out, M> extends ModelHandler<In
   }
   override bisectOnFailure(): boolean {
     return this.base.bisectOnFailure();
+  }
+  override concurrency(): number {
+    return this.base.concurrency();
   }
   override loadModelFor(update: ModelUpdate, signal?: AbortSignal): ModelLoadResult<M> {
     return this.base.loadModelFor(update, signal);

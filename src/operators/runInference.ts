@@ -26,7 +26,10 @@ export type { ExceptionModeConfig } from './ExceptionAwareStage.js';
 export interface RunInferenceConfig<In = unknown> {
   /** Emit results in input order; `false` emits them as batches complete. @default true */
   readonly ordered?: boolean;
-  /** Batches in flight at once (as in `mergeMap`). @default 1 */
+  /**
+   * Batches in flight at once (as in `mergeMap`). @default the handler's `concurrency()`: 1, except for
+   * `OnnxWorkerModelHandler` (two per worker thread, so each worker holds its next batch while it runs one)
+   */
   readonly concurrent?: number;
   /**
    * Most elements queued (waiting for a batch slot or for the model). Past it, an element fails with a
@@ -160,7 +163,7 @@ export function prepare(
   checkKnownKeys('the runInference config', config, RUN_INFERENCE_CONFIG_KEYS);
   const {
     ordered = true,
-    concurrent = 1,
+    concurrent = handler.concurrency(),
     maxBufferedElements = DEFAULT_MAX_BUFFERED,
     batch,
     scheduler,

@@ -11,7 +11,7 @@ import { PartialOutput } from '../../../core/PartialOutput.js';
 import { streamingPromise } from '../../../core/streamingPromise.js';
 import { ModelHandler } from '../../../models/ModelHandler.js';
 import { ONNX_CONFIG_KEYS, OnnxModelHandler, type OnnxModelHandlerConfig } from '../OnnxModelHandler.js';
-import { resolveOrtPath, sessionOptionsFor, type OnnxExecutionDevice } from '../onnxDevice.js';
+import { deviceOfProviders, resolveOrtPath, sessionOptionsFor, type OnnxExecutionDevice } from '../onnxDevice.js';
 import type { OnnxModelInfo } from '../onnxSession.js';
 import { webGpuLockBuffer } from '../webgpuLock.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
@@ -49,8 +49,9 @@ export interface OnnxWorkerModelHandlerConfig extends Omit<OnnxModelHandlerConfi
   readonly inferenceFn?: OnnxWorkerInferenceFn;
   /**
    * Worker threads, each with its own session of the model. Batches run in parallel only when `runInference` has
-   * several in flight (`concurrent`). On WebGPU the runs of all threads are serialized (one WebGPU run at a time per
-   * process), so one worker is the default there. @default Math.min(2, os.availableParallelism()); 1 on WebGPU
+   * several in flight (`concurrent`; its default for this handler is two per worker). On WebGPU the runs of all
+   * threads are serialized (one WebGPU run at a time per process), so one worker is the default there.
+   * @default Math.min(2, os.availableParallelism()); 1 on WebGPU
    */
   readonly workers?: number;
 }
@@ -81,8 +82,10 @@ export interface OnnxWorkerModel extends OnnxModelInfo {
  *   workers only run batches in parallel with `concurrent > 1`.
  * - Threads: each worker's session gets `max(1, floor(cores / workers))` intra-op threads, so workers running at
  *   once never oversubscribe the cores; `sessionOptions.intraOpNumThreads` overrides it.
- * - Pipelining: with `concurrent: workers + 1`, batch k+1 is checked and stacked on the main thread (and waits in the
- *   pool) while the workers run batch k; the CLI's `--workers N` does that by default.
+ * - Pipelining, by default: `runInference` keeps two batches per worker in flight (`concurrency()`), and the pool posts
+ *   each worker its next batch while it runs one, so a worker goes from one run to the next without waiting for the
+ *   main thread, which meanwhile splits the last results and checks and stacks the next batch. A `concurrent` in the
+ *   `runInference` config overrides it.
  *
  * @example
  * import { from } from 'rxjs';
@@ -90,7 +93,7 @@ export interface OnnxWorkerModel extends OnnxModelInfo {
  * import { OnnxWorkerModelHandler } from 'rxjs-inference/handlers';
  *
  * const handler = new OnnxWorkerModelHandler({ modelUri: 'model.onnx', workers: 2 });
- * from(examples).pipe(runInference(handler, { concurrent: 2 })).subscribe(({ inference }) => console.log(inference));
+ * from(examples).pipe(runInference(handler)).subscribe(({ inference }) => console.log(inference)); // 4 batches in flight
  */
 export class OnnxWorkerModelHandler<
   E extends OnnxExample = OnnxExample,
@@ -147,7 +150,7 @@ export class OnnxWorkerModelHandler<
     await this.inline.releaseModel(probe);
     signal?.throwIfAborted();
     const webgpu = device === 'webgpu';
-    const size = this.workers ?? (webgpu ? 1 : Math.min(2, availableParallelism()));
+    const size = this.workers ?? defaultWorkers(device);
     const inferenceFn = this.config.inferenceFn && {
       path: resolveModule(this.config.inferenceFn.module, modelId || this.defaultModelId()),
       exportName: this.config.inferenceFn.exportName ?? 'default',
@@ -213,6 +216,17 @@ export class OnnxWorkerModelHandler<
     );
   }
 
+  /**
+   * `runInference`'s default `concurrent` for this handler: two batches per worker (`workers`, or its default for the
+   * configured device; for `device: 'gpu'` the CPU's), so each worker holds its next batch while it runs one and the
+   * main thread checks and stacks the one after. A `concurrent` in the `runInference` config wins.
+   */
+  override concurrency(): number {
+    const { device = 'cpu', sessionOptions } = this.config;
+    const on = device === 'cpu' ? deviceOfProviders(sessionOptions?.executionProviders) : device;
+    return BATCHES_PER_WORKER * (this.workers ?? defaultWorkers(on === 'webgpu' ? 'webgpu' : 'cpu'));
+  }
+
   /** Terminates the pool's workers once its in-flight batches are done. */
   override releaseModel(model: OnnxWorkerModel): Promise<void> {
     return model.pool.release();
@@ -230,6 +244,14 @@ export class OnnxWorkerModelHandler<
     };
     return wanted === 'cpu' ? sessionOptions : sessionOptionsFor(sessionOptions, device);
   }
+}
+
+/** Batches in flight per worker by default: the one it runs and the next, waiting in its thread (see OnnxWorkerPool). */
+const BATCHES_PER_WORKER = 2;
+
+/** The default pool size on a device: `min(2, cores)` on the CPU, 1 on WebGPU (its runs are serialized anyway). */
+function defaultWorkers(device: OnnxExecutionDevice): number {
+  return device === 'webgpu' ? 1 : Math.min(2, availableParallelism());
 }
 
 /** Why a load was aborted, as an `Error` (the signal's reason when it is one). */

@@ -5,6 +5,9 @@ import { WORKER_SOURCE } from './workerSource.js';
 import type { OnnxWorkerPoolOptions, WireTensor, WorkerMessage, WorkerRunExtras } from './workerProtocol.js';
 import { WorkerRunError } from './WorkerRunError.js';
 
+/** Batches posted to one worker at a time: the one it runs and the next, waiting in its thread. */
+const DEFAULT_DEPTH = 2;
+
 interface Job {
   readonly id: number;
   readonly feeds: Readonly<Record<string, WireTensor>>;
@@ -23,7 +26,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
-  job: Job | undefined;
+  /** Batches posted to this worker, oldest first: the one it is running, then the ones waiting in its thread. */
+  readonly jobs: Job[];
   /** The last uncaught error of this worker, for the message when it exits. */
   lastError: string | undefined;
   /** Its thread has ended. */
@@ -38,12 +42,16 @@ interface Slot {
  * event loop stays responsive.
  *
  * - `ready` resolves once every worker has loaded the model (rejects with a `ModelLoadError` if one cannot).
- * - `run(feeds, …)` queues a batch; the next idle worker takes it. Input buffers are TRANSFERRED (the caller's
- *   arrays are detached), outputs are transferred back. A failing `session.run` rejects with the worker's message.
- * - A worker that dies (uncaught error, `process.exit`, terminated from outside) fails the batch it was running with
- *   an `InferenceError` naming the cause, and is replaced by a fresh one that loads the model again.
- * - An aborted `signal` removes a queued batch, or drops the result of a running one (the native run itself cannot
- *   be interrupted).
+ * - `run(feeds, …)` queues a batch; it is posted to the worker with the fewest batches, up to `depth` (2) per worker:
+ *   a busy worker holds the next batch and starts it as soon as its run ends, without a round trip through this
+ *   thread (which may be busy stacking or splitting). Input buffers are TRANSFERRED (the caller's arrays are
+ *   detached), outputs are transferred back. A failing `session.run` rejects with the worker's message; the worker
+ *   goes on with its next batch.
+ * - A worker that dies (uncaught error, `process.exit`, terminated from outside) fails the batches posted to it (the
+ *   one it was running and the one it held) with a `WorkerRunError` naming the cause, and is replaced by a fresh one
+ *   that loads the model again.
+ * - An aborted `signal` removes a queued batch, skips one waiting in a worker, or drops the result of a running one
+ *   (the native run itself cannot be interrupted).
  * - `release()` lets in-flight batches finish, rejects queued ones, then closes every worker: each releases its
  *   session and its thread ends. `terminate(reason)` ends every thread at once (a load that was cancelled).
  * - Idle workers are `unref`'d: a pool never keeps the process alive on its own.
@@ -121,8 +129,9 @@ export class OnnxWorkerPool {
         onAbort: () => {
           const queued = this.queue.indexOf(job);
           if (queued >= 0) this.queue.splice(queued, 1);
-          // A running inferenceFn (a generation loop) is told, so that it stops between its steps.
-          this.slots.find((slot) => slot.job === job)?.worker.postMessage({ type: 'abort', id: job.id });
+          // The worker holding it is told: a batch still waiting there is skipped, a running inferenceFn (a
+          // generation loop) stops between its steps.
+          this.slots.find((slot) => slot.jobs.includes(job))?.worker.postMessage({ type: 'abort', id: job.id });
           this.settle(job, () => reject(signal?.reason));
         },
       };
@@ -140,7 +149,7 @@ export class OnnxWorkerPool {
         this.settle(job, () => job.reject(new InferenceError('The ONNX worker pool was released.', 0)));
       }
     }
-    while (this.slots.some((slot) => slot.job !== undefined)) {
+    while (this.slots.some((slot) => slot.jobs.length > 0)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     // A graceful close: each worker releases its session, then its thread ends.
@@ -173,7 +182,7 @@ export class OnnxWorkerPool {
     const slot: Slot = {
       worker,
       ready: false,
-      job: undefined,
+      jobs: [],
       lastError: undefined,
       exited: false,
       threadId: worker.threadId,
@@ -206,15 +215,15 @@ export class OnnxWorkerPool {
         break;
       }
       case 'partial': {
-        const job = slot.job;
+        const job = slot.jobs[0];
         if (job !== undefined && job.id === message.id && !job.done)
           job.extras?.onPartial?.(message.row, message.value);
         break;
       }
       case 'result':
       case 'error': {
-        const job = slot.job;
-        slot.job = undefined;
+        // A worker answers its batches in the order they were posted to it.
+        const job = slot.jobs[0]?.id === message.id ? slot.jobs.shift() : undefined;
         this.flushIdleWaiters();
         if (job !== undefined) {
           if (message.type === 'result') this.settle(job, () => job.resolve(message.outputs));
@@ -229,13 +238,13 @@ export class OnnxWorkerPool {
   private onExit(slot: Slot, code: number): void {
     if (this.closing) return;
     const cause = slot.lastError ?? `it exited with code ${code}`;
-    const job = slot.job;
-    slot.job = undefined;
-    if (job !== undefined) {
+    // Its batches cannot be run elsewhere: their buffers were transferred to the thread that died.
+    slot.jobs.splice(0).forEach((job, position) => {
+      const what = position === 0 ? 'running the batch' : 'holding the batch (queued behind another)';
       this.settle(job, () =>
-        job.reject(new WorkerRunError(`the worker thread running the batch died (${cause}); it has been replaced`)),
+        job.reject(new WorkerRunError(`the worker thread ${what} died (${cause}); it has been replaced`)),
       );
-    }
+    });
     if (!slot.ready) {
       this.breakPool(
         new ModelLoadError(
@@ -259,18 +268,29 @@ export class OnnxWorkerPool {
     for (const job of this.queue.splice(0)) this.settle(job, () => job.reject(error));
   }
 
+  /**
+   * Posts queued batches to the ready workers with the fewest batches, up to `depth` each: an idle worker first, then
+   * a second batch to a busy one, which waits in that thread and starts the moment the first ends (no round trip
+   * through this thread's event loop between two runs).
+   */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) break;
-      if (!slot.ready || slot.job !== undefined) continue;
+    const depth = this.options.depth ?? DEFAULT_DEPTH;
+    while (this.queue.length > 0) {
+      let target: Slot | undefined;
+      for (const slot of this.slots) {
+        if (slot.ready && slot.jobs.length < depth && (target === undefined || slot.jobs.length < target.jobs.length)) {
+          target = slot;
+        }
+      }
+      if (target === undefined) break;
       const job = this.queue.shift()!;
-      slot.job = job;
-      slot.worker.ref();
+      target.jobs.push(job);
+      target.worker.ref();
       const { id, feeds, outputNames, runOptions, transfer, extras } = job;
       const { inferenceArgs, modelId } = extras ?? {};
-      slot.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions, inferenceArgs, modelId }, transfer);
+      target.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions, inferenceArgs, modelId }, transfer);
     }
-    for (const slot of this.slots) if (slot.ready && slot.job === undefined) slot.worker.unref();
+    for (const slot of this.slots) if (slot.ready && slot.jobs.length === 0) slot.worker.unref();
   }
 
   private settle(job: Job, settle: () => void): void {

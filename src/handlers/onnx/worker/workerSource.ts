@@ -7,7 +7,7 @@
  * bytes) and then answers `run` messages one at a time:
  *
  * - in: `{ type: 'run', id, feeds: { name: { type, data, dims } }, outputNames, runOptions }`, the typed arrays
- *   transferred by the main thread;
+ *   transferred by the main thread; the pool may post the next batch while one runs (it waits here, in order);
  * - out: `{ type: 'result', id, outputs: { name: { type, data, dims } } }`, output buffers transferred back (an output
  *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws.
  *
@@ -15,7 +15,8 @@
  * session (`require`, or `import()` for an ES module), takes the export (called with `options` when `hasOptions`), and
  * runs it instead of `session.run`: `fn(session, tensors, { ort, runOptions, outputNames, inferenceArgs, modelId,
  * signal, emitPartial })`. `emitPartial(row, value)` posts `{ type: 'partial', id, row, value }`; `{ type: 'abort', id }`
- * (handled at once, not queued) aborts that run's `signal`. There is no scheduler in a worker (`scheduler` is undefined).
+ * (handled at once, not queued) aborts that run's `signal`, or, for a batch still waiting here, skips it (answered
+ * with an `error`). There is no scheduler in a worker (`scheduler` is undefined).
  *
  * After the load it posts `{ type: 'ready', outputNames }` (the function's `outputNames`, if any), or
  * `{ type: 'loadError', message }`. `{ type: 'close' }` releases the
@@ -106,6 +107,13 @@ parentPort.on('message', (message) => {
   }
 });
 async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, modelId }) {
+  // Ids grow, and this worker gets its batches in that order: an abort for an id below this one came too late.
+  for (const old of aborted) if (old < id) aborted.delete(old);
+  // A batch aborted while it waited here (the pool posts the next batch before this one ends) is not run.
+  if (aborted.delete(id)) {
+    parentPort.postMessage({ type: 'error', id, message: 'The batch was aborted.' });
+    return;
+  }
   let results;
   try {
     const tensors = {};
@@ -115,7 +123,6 @@ async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, mod
     }
     if (inferenceFn) {
       const controller = new AbortController();
-      if (aborted.delete(id)) controller.abort(new Error('The batch was aborted.'));
       controllers.set(id, controller);
       const context = {
         ort, runOptions, outputNames, inferenceArgs, modelId, signal: controller.signal, scheduler: undefined,
