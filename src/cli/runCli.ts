@@ -111,7 +111,11 @@ function addModelOptions(command: Command): Command {
     .option('--min-batch-size <n>', 'smallest batch (default: 1)', integer(1))
     .option('--max-batch-duration-ms <ms>', 'run a partial batch this long after its first record', positive)
     .option('--concurrent <n>', 'batches in flight at once (default: 2 × --workers, else 1)', integer(1))
-    .option('--workers <n>', 'ONNX: run the model in N worker threads (2N batches in flight unless --concurrent)', integer(1))
+    .option(
+      '--workers <n>',
+      'ONNX: run the model in N worker threads (2N batches in flight unless --concurrent)',
+      integer(1),
+    )
     .option(
       '--timeout-ms <ms>',
       'fail a batch (its records become dead letters) after this long; loads are not bounded',
