@@ -7,6 +7,7 @@ import {
   type ModelHandler,
   type OnnxDevice,
   type OnnxModel,
+  type OnnxModelHandlerConfig,
   type TfjsBackendName,
   type TfjsModel,
   type TfjsModelType,
@@ -53,6 +54,18 @@ const ONNX_TYPES: readonly string[] = [
   'string',
 ];
 
+/**
+ * The command's inline ONNX session: its intra-op threads wait for work blocked, not spinning
+ * (`session.intra_op.allow_spinning = 0`). Between two runs the command reads, parses and writes on the main thread,
+ * and that is when onnxruntime's idle threads would spin: on a machine whose cores are all busy they take the CPU the
+ * main thread and the garbage collector need (issue 11: 200,000 records through a small MLP on 2 shared cores took
+ * ≈ 10–30 % longer with spinning, and a 512→1024→1024→10 MLP was not faster with it either). Worker threads (`--workers`)
+ * keep their handler's own settings.
+ */
+export const CLI_ONNX_SESSION_OPTIONS: NonNullable<OnnxModelHandlerConfig['sessionOptions']> = {
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
+};
+
 /** `model.json` or a directory → TF.js; anything else → ONNX. */
 export async function detectRuntime(model: string): Promise<ModelRuntime> {
   if (extname(model).toLowerCase() === '.json') return 'tfjs';
@@ -90,7 +103,7 @@ export async function createHandler(options: HandlerOptions): Promise<CreatedHan
       throw new UsageError('--model-type and --backend apply to TensorFlow.js models only.');
     }
     const config = { modelUri: options.model, device: options.device ?? 'cpu', onWarning: options.log } as const;
-    const inline = new OnnxModelHandler(config);
+    const inline = new OnnxModelHandler({ ...config, sessionOptions: CLI_ONNX_SESSION_OPTIONS });
     const handler =
       options.workers === undefined ? inline : new OnnxWorkerModelHandler({ ...config, workers: options.workers });
     return { runtime, handler, probe: inline };

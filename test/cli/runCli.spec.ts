@@ -44,6 +44,29 @@ describe('runCli (in-process)', () => {
     expect(jsonLines<{ line: number }>(readFileSync(dead, 'utf8')).map((r) => r.line)).toEqual([2]);
   });
 
+  it("asks onnxruntime for an inline session whose idle threads block instead of spinning (the main thread's cores)", async () => {
+    const ort = (await import('onnxruntime-node')).InferenceSession;
+    const create = jest.spyOn(ort, 'create');
+    try {
+      const input = file(
+        'spin.jsonl',
+        rows
+          .slice(0, 3)
+          .map((features) => JSON.stringify({ features }))
+          .join('\n'),
+      );
+      const { io, stdout } = memoryIO();
+      expect(await runCli(['predict', '-m', model, '-i', input, '-q'], io)).toBe(0);
+      expect(jsonLines(stdout())).toHaveLength(3);
+      expect(create).toHaveBeenCalled();
+      for (const [, options] of create.mock.calls) {
+        expect(options).toMatchObject({ extra: { session: { intra_op: { allow_spinning: '0' } } } });
+      }
+    } finally {
+      create.mockRestore();
+    }
+  });
+
   it('exits 2 before reading when --shape contradicts the model (it would dead-letter every record)', async () => {
     const input = file('shape.jsonl', rows.map((features) => JSON.stringify({ features })).join('\n') + '\n');
     const { io, stdout, stderr } = memoryIO();
