@@ -1,4 +1,5 @@
 import { allocateTensorData, bytesPerValue, viewTensorData } from './dtypeTable.js';
+import { allocateScannable } from './scannableFloats.js';
 import type { TensorType, TensorTypedArray } from './TensorType.js';
 
 /**
@@ -18,7 +19,9 @@ export class TensorBufferPool {
 
   /**
    * An array for `length` values of `type`: a view of the smallest free buffer that holds them, whose values are
-   * whatever the last batch left (the caller writes every value, padding included), else a new zero-filled array.
+   * whatever the last batch left (the caller writes every value, padding included), else a new zero-filled array —
+   * for float32 and float64 in WebAssembly memory of its own (`allocateScannable`), so that the NaN/Infinity rule
+   * scans the stacked batch where it lies (`checkStackedFinite`).
    */
   acquire(type: TensorType, length: number): TensorTypedArray | string[] {
     const list = type === 'string' ? undefined : this.free.get(type);
@@ -30,6 +33,10 @@ export class TensorBufferPool {
           return viewTensorData(type as Exclude<TensorType, 'string'>, buffer, length);
         }
       }
+    }
+    if (type === 'float32' || type === 'float64') {
+      const scannable = allocateScannable(type === 'float64', length);
+      if (scannable !== undefined) return scannable;
     }
     return allocateTensorData(type, length);
   }

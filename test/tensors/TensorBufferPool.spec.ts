@@ -1,3 +1,4 @@
+import { firstNonFiniteInPlace } from '../../src/tensors/scannableFloats';
 import { TensorBufferPool } from '../../src/tensors/TensorBufferPool';
 
 describe('TensorBufferPool', () => {
@@ -30,14 +31,31 @@ describe('TensorBufferPool', () => {
 
   it('keeps at most maxFreePerType free buffers per type, the largest, and hands out the smallest that fits', () => {
     const pool = new TensorBufferPool(2);
-    const [small, middle, large] = [2, 8, 32].map((n) => pool.acquire('float64', n) as Float64Array);
-    pool.release('float64', middle);
-    pool.release('float64', small);
-    pool.release('float64', large);
+    const [small, middle, large] = [2, 8, 32].map((n) => pool.acquire('int16', n) as Int16Array);
+    pool.release('int16', middle);
+    pool.release('int16', small);
+    pool.release('int16', large);
     expect(pool.size).toBe(2); // the smallest was dropped
-    expect((pool.acquire('float64', 2) as Float64Array).buffer).toBe(middle.buffer);
-    expect((pool.acquire('float64', 2) as Float64Array).buffer).toBe(large.buffer);
+    expect((pool.acquire('int16', 2) as Int16Array).buffer).toBe(middle.buffer);
+    expect((pool.acquire('int16', 2) as Int16Array).buffer).toBe(large.buffer);
     expect(pool.size).toBe(0);
+  });
+
+  it('puts float32 and float64 data in WebAssembly memory, which the NaN/Infinity scan reads in place', () => {
+    const pool = new TensorBufferPool();
+    for (const type of ['float32', 'float64'] as const) {
+      const data = pool.acquire(type, 100) as Float32Array | Float64Array;
+      expect(data.length).toBe(100);
+      expect(firstNonFiniteInPlace(data)).toBe(-1);
+      data[37] = NaN;
+      expect(firstNonFiniteInPlace(data)).toBe(37);
+      expect(firstNonFiniteInPlace(data.subarray(40))).toBe(-1);
+      pool.release(type, data);
+      const again = pool.acquire(type, 50) as Float32Array | Float64Array;
+      expect(again.buffer).toBe(data.buffer);
+      expect(firstNonFiniteInPlace(again)).toBe(37);
+    }
+    expect(firstNonFiniteInPlace(new Float32Array(100))).toBeUndefined(); // not scannable: the caller scans it
   });
 
   it('never pools strings, offset views or empty arrays, and takes a buffer back only once', () => {

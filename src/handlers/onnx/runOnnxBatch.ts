@@ -1,6 +1,6 @@
 import { InferenceError, messageOf } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
-import { checkFinite } from '../../tensors/checkFinite.js';
+import { checkFinite, checkStackedFinite } from '../../tensors/checkFinite.js';
 import { packRun, type PackedTensor } from '../../tensors/packRun.js';
 import { readBatch } from '../../tensors/readBatch.js';
 import { splitRun, type RunOutput } from '../../tensors/splitRun.js';
@@ -40,15 +40,30 @@ export async function runOnnxBatch<E, I>(
   if (batch.length === 0) return [];
   const { inputs, outputNames } = model;
   const checked = readBatch(batch, inputs);
-  if (!allowNonFinite) checkFinite(checked, inputs);
   const n = batch.length;
   const runSize = model.fixedBatchSize ?? n;
+  const { pool } = runner;
+  // With pooled buffers and one run for the whole batch, the batch is stacked first and the NaN/Infinity rule scans
+  // the stacked buffer in place (no second copy of the values); otherwise the elements are checked before stacking.
+  let stacked: Record<string, PackedTensor> | undefined;
+  if (!allowNonFinite && pool !== undefined && runSize >= n) {
+    stacked = packRun(checked, inputs, 0, n, runSize, pool);
+    try {
+      checkStackedFinite(checked, inputs, stacked);
+    } catch (error) {
+      releaseFeeds(pool, stacked);
+      throw error;
+    }
+  } else if (!allowNonFinite) {
+    checkFinite(checked, inputs);
+  }
   const shares: OnnxTensor[][] = outputNames.map(() => []);
   for (let start = 0; start < n; start += runSize) {
+    if (context.signal.aborted && stacked !== undefined && pool !== undefined) releaseFeeds(pool, stacked);
     context.signal.throwIfAborted();
     const end = Math.min(n, start + runSize);
-    const { pool } = runner;
-    const feeds = packRun(checked, inputs, start, end, runSize, pool);
+    const feeds = stacked ?? packRun(checked, inputs, start, end, runSize, pool);
+    stacked = undefined;
     let results: Readonly<Record<string, RunOutput | undefined>>;
     try {
       results = await runner.run(feeds, start);

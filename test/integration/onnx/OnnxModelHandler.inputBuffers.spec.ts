@@ -91,6 +91,58 @@ describe('OnnxModelHandler: batch input buffers reused across batches', () => {
     }
   });
 
+  it('scans the stacked buffer for NaN and ±Infinity: same error as before, the buffer given back, the next batch right', async () => {
+    const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const release = jest.spyOn(TensorBufferPool.prototype, 'release');
+    try {
+      await handler.runInference(rows(8, 0), model, context()); // the buffer the next batches reuse
+      const bad = rows(8, 100);
+      bad[5][WIDTH - 1] = NaN;
+      bad[6][0] = Infinity;
+      const error = await handler.runInference(bad, model, context()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        position: 5,
+        field: 'x',
+        message: `Element 5 of the batch, input \`x\`: expected a finite number, got \`NaN\` at index ${WIDTH - 1} (set \`allowNonFinite: true\` to accept NaN and Infinity).`,
+      });
+      expect(release).toHaveBeenCalledTimes(2);
+      const good = rows(8, 200);
+      const results = await handler.runInference(good, model, context());
+      results.forEach((r, p) => expect(values(r.inference)).toEqual(Array.from(good[p])));
+      // allowNonFinite: the values go through as they are.
+      const lenient = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes, allowNonFinite: true });
+      const [first] = await lenient.runInference(bad, model, context());
+      expect(Number.isNaN((first.inference.data as Float32Array)[0])).toBe(false);
+      const sixth = (await lenient.runInference(bad, model, context()))[5];
+      expect(Number.isNaN((sixth.inference.data as Float32Array)[WIDTH - 1])).toBe(true);
+    } finally {
+      release.mockRestore();
+      await handler.releaseModel(model);
+    }
+  });
+
+  it('gives the stacked buffer back when the batch was aborted before its run', async () => {
+    const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const release = jest.spyOn(TensorBufferPool.prototype, 'release');
+    const run = jest.spyOn(model.session, 'run');
+    try {
+      const abort = new AbortController();
+      abort.abort(new Error('stopped'));
+      await expect(handler.runInference(rows(4, 0), model, context('m', abort.signal))).rejects.toThrow('stopped');
+      expect(run).not.toHaveBeenCalled();
+      expect(release).toHaveBeenCalledTimes(1);
+    } finally {
+      run.mockRestore();
+      release.mockRestore();
+      await handler.releaseModel(model);
+    }
+  });
+
   it('does not reuse buffers with an inferenceFn, which may hand its feeds back as outputs', async () => {
     const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({
       modelUri: fixture.bytes,

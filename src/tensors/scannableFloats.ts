@@ -1,0 +1,52 @@
+import { finiteScanModule } from './finiteScanModule.js';
+import type { FloatData } from './firstNonFinite.js';
+
+type Scan = (byteOffset: number, count: number) => number;
+
+/** The scan functions of each WebAssembly memory handed out, by its buffer. */
+const scanners = new WeakMap<ArrayBuffer, { readonly scan32: Scan; readonly scan64: Scan }>();
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled scan module, or `null` where WebAssembly or its SIMD instructions are unavailable. */
+function scanModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(finiteScanModule());
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/**
+ * A new zero-filled float32 (`wide`: float64) array of `length` values in a WebAssembly memory of its own, which
+ * {@link firstNonFiniteInPlace} scans where it lies: a batch stacked into it is checked for NaN and ±Infinity without
+ * being copied again (issue 11). `undefined` where the SIMD scanner is unavailable or the memory cannot be had.
+ */
+export function allocateScannable(wide: boolean, length: number): FloatData | undefined {
+  const module = scanModule();
+  if (module === null || length === 0) return undefined;
+  const bytes = length * (wide ? 8 : 4);
+  try {
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+    const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+    scanners.set(memory.buffer, exports as unknown as { scan32: Scan; scan64: Scan });
+    return wide ? new Float64Array(memory.buffer, 0, length) : new Float32Array(memory.buffer, 0, length);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Index of the first NaN or ±Infinity in `data`, or -1, when `data` is a view of an array from
+ * {@link allocateScannable} (scanned in place); `undefined` for any other array (scan it some other way).
+ */
+export function firstNonFiniteInPlace(data: FloatData): number | undefined {
+  const scanner = scanners.get(data.buffer as ArrayBuffer);
+  if (scanner === undefined) return undefined;
+  return data.BYTES_PER_ELEMENT === 8
+    ? scanner.scan64(data.byteOffset, data.length)
+    : scanner.scan32(data.byteOffset, data.length);
+}
