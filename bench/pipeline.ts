@@ -12,16 +12,16 @@ export function pipeline<T>(
 ) {
   const input = new Subject<T>();
   let pending: { left: number; resolve: () => void; reject: (e: unknown) => void } | undefined;
-  const results: unknown[] = [];
+  // Results are counted, not kept: a round's results held for the whole run made the library's heap (and GC) grow
+  // with every round, a cost the raw loops, which keep nothing, never paid.
   input.pipe(lib.runInference(handler, config)).subscribe({
     next: (result) => {
-      results.push(result);
-      if (pending !== undefined && --pending.left === 0) pending.resolve();
+      if (result.inference === undefined) pending?.reject(new Error('a result without an inference'));
+      else if (pending !== undefined && --pending.left === 0) pending.resolve();
     },
     error: (error: unknown) => pending?.reject(error),
   });
   return {
-    results,
     /** Pushes `elements` (synchronously, or `chunk` per macrotask) and resolves when all their results are out. */
     round(elements: readonly T[], chunk?: number): Promise<void> {
       return new Promise<void>((resolve, reject) => {

@@ -13,6 +13,10 @@ export interface BenchMachine {
   readonly library: string;
   readonly date: string;
   readonly durationS: number;
+  /** The accelerator, where the run was told of one (`BENCH_GPU`, e.g. from nvidia-smi on a lent machine). */
+  readonly gpu?: string;
+  /** The commit measured (`BENCH_COMMIT`), where the run was told. */
+  readonly commit?: string;
 }
 
 /** Describes this machine. */
@@ -26,6 +30,8 @@ export function machine(library: string, durationS: number, loadAverage: readonl
     library,
     date: new Date().toISOString(),
     durationS,
+    ...(process.env.BENCH_GPU && { gpu: process.env.BENCH_GPU }),
+    ...(process.env.BENCH_COMMIT && { commit: process.env.BENCH_COMMIT }),
   };
 }
 
@@ -55,7 +61,8 @@ export function writeResults(dir: string, rows: readonly BenchRow[], on: BenchMa
     '',
     `Measured ${on.date} by \`npm run bench\` (library from \`${on.library}\`), ${on.durationS} s.`,
     `Machine: ${on.cores} cores (${on.cpu}), ${on.memoryGiB} GiB, Node ${on.node}; load average at start ` +
-      `${on.loadAverage.map((l) => l.toFixed(1)).join(' / ')}.`,
+      `${on.loadAverage.map((l) => l.toFixed(1)).join(' / ')}${on.gpu ? `; GPU: ${on.gpu}` : ''}` +
+      `${on.commit ? `; commit ${on.commit}` : ''}.`,
     '',
     'Each ratio compares two figures measured in the same process, interleaved, median of the repetitions, after a',
     'warm-up. Absolute figures depend on the machine and its load; the ratios are what the targets are about.',

@@ -1,12 +1,19 @@
 // `npm run bench`: measures the figures of issues 8 and 11 and writes bench/results.md and bench/results.json.
 // Run with `npm run bench` (builds first). Options: --only onnx,overhead (scenario groups: overhead = P2/scaling,
 // perElement = P6, mainJob = the main job, onnx = P1/P3/P4/worker pipelining, tfjs = P5, heap = heap flat, soak = L,
-// 30 M elements with heap and RSS sampled), --quick (fewer repetitions and elements, for a smoke run). BENCH_FROM=src benchmarks the TypeScript sources instead of
-// dist/cjs. Every row of issue 11 is printed, met or not; the fast-hardware rows say when no device was measured.
+// 30 M elements with heap and RSS sampled, fast = the fast-hardware rows F, meant for a lent 16-core + GPU machine),
+// --quick (fewer repetitions and elements, for a smoke run), --fast-devices cpu,webgpu (the devices of group fast),
+// --fast-elements N (elements per round of group fast), --fast-variants inline,worker (only these library variants),
+// --out DIR (write results.md/json there instead of bench/). BENCH_FROM=src benchmarks the TypeScript sources
+// instead of dist/cjs. Every row of issue 11 is printed, met or not: without group fast, the F rows (and the W row of
+// a many-core machine) are the ones recorded on the last device run (bench/device-results.json), marked as such.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { loadLibrary } from './lib';
 import { machine, table, writeResults } from './report';
 import type { BenchRow } from './result';
+import { fastHardwareScenario, type FastDevice } from './scenarios/fastHardware';
 import { onnxScenarios } from './scenarios/onnx';
 import { heapScenario } from './scenarios/heap';
 import { mainJobScenario } from './scenarios/mainJob';
@@ -23,6 +30,11 @@ async function main(): Promise<void> {
   const onlyAt = args.indexOf('--only');
   const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis', 'soak', 'serve'];
   const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : groups;
+  const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  const outDir = option('--out') ?? __dirname;
+  const fastDevices = (option('--fast-devices') ?? 'cpu,webgpu').split(',') as FastDevice[];
+  const fastVariants = option('--fast-variants')?.split(',');
+  const fastElements = Number(option('--fast-elements') ?? (quick ? 16384 : 65536));
   const { lib, from } = loadLibrary();
   const lines: string[] = [];
   const log = (line: string) => {
@@ -71,33 +83,85 @@ async function main(): Promise<void> {
     log('HTTP: rxjs-inference serve vs hand-written node:http servers…');
     rows.push(...(await serveScenario({ seconds: quick ? 1 : 2, reps: quick ? 1 : 2, log })));
   }
-  rows.push(...fastHardwareRows());
+  if (only.includes('fast')) {
+    for (const device of fastDevices) {
+      log(`F: fast hardware, MLP on ${device}…`);
+      const pools = device === 'cpu' ? [1, 2, 4] : [1];
+      rows.push(
+        ...(await fastHardwareScenario({
+          lib,
+          device,
+          elements: fastElements,
+          reps,
+          log,
+          workerPools: pools,
+          only: fastVariants,
+        })),
+      );
+      if (device === 'webgpu') {
+        rows.push(
+          ...(await fastHardwareScenario({
+            lib,
+            device,
+            model: 'wide',
+            elements: fastElements / 2,
+            reps,
+            log,
+            only: fastVariants,
+          })),
+        );
+      }
+    }
+  } else {
+    rows.push(...recordedDeviceRows());
+  }
   const order = ['P6', 'MJ', 'P1', 'W', 'F', 'P2', 'P3', 'P4', 'P5', 'S', 'H', 'R', 'L', 'HTTP'];
   rows.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const durationS = Math.round((performance.now() - started) / 1000);
   console.log(`\n${table(rows)}\n`);
-  writeResults(__dirname, rows, machine(from, durationS, load), lines);
-  console.log(`Wrote bench/results.md and bench/results.json (${durationS} s).`);
+  mkdirSync(outDir, { recursive: true });
+  writeResults(outDir, rows, machine(from, durationS, load), lines);
+  console.log(`Wrote ${outDir}/results.md and results.json (${durationS} s).`);
 }
 
 /**
- * The fast-hardware rows of issue 11 (16-core CPU and WebGPU on an H100/H200): measured only on a lent device
- * machine; here they say so, and P6 (the library's own cost per element) is their proxy.
+ * The fast-hardware rows of issue 11 (16-core CPU and WebGPU on an H100/H200) and the W row of a many-core machine,
+ * as recorded by the last run of group `fast` on a lent device machine (bench/device-results.json, written there
+ * with `--out`), each marked with where and when it was measured; rows saying so where none was recorded.
  */
-function fastHardwareRows(): BenchRow[] {
-  const unmeasured = (name: string): BenchRow => ({
-    id: 'F',
-    name,
-    value: NaN,
-    unit: '×',
-    target: '≥ 0.9×',
-    pass: false,
-    note: 'not measured: no device machine (16 cores, H100/H200) was lent to this run; P6 is the proxy — the faster the model, the more the per-element cost decides',
-  });
-  return [
-    unmeasured('fast hardware: MLP 512→1024→1024→10 on a 16-core CPU vs its raw loop'),
-    unmeasured('fast hardware: MLP 512→1024→1024→10 through WebGPU (H100/H200) vs its raw loop'),
-  ];
+function recordedDeviceRows(): BenchRow[] {
+  const file = join(__dirname, 'device-results.json');
+  if (!existsSync(file)) {
+    const unmeasured = (name: string): BenchRow => ({
+      id: 'F',
+      name,
+      value: NaN,
+      unit: '×',
+      target: '≥ 0.9×',
+      pass: false,
+      note: 'not measured: no device machine (16 cores, H100/H200) was lent to this run; P6 is the proxy — the faster the model, the more the per-element cost decides',
+    });
+    return [
+      unmeasured('fast hardware: MLP 512→1024→1024→10 on a 16-core CPU vs its raw loop'),
+      unmeasured('fast hardware: MLP 512→1024→1024→10 through WebGPU (H100/H200) vs its raw loop'),
+    ];
+  }
+  const recorded = JSON.parse(readFileSync(file, 'utf8')) as {
+    machine: { date: string; cores: number; cpu: string; gpu?: string; commit?: string };
+    rows: BenchRow[];
+  };
+  const on = recorded.machine;
+  const where =
+    `recorded ${on.date.slice(0, 16).replace('T', ' ')} UTC on a lent device machine (${on.cores} cores, ` +
+    `${on.gpu ?? 'GPU'}${on.commit ? `, commit ${on.commit}` : ''}), not re-measured in this run`;
+  return recorded.rows
+    .filter((r) => r.id === 'F' || r.id === 'W')
+    .map((r) => ({
+      ...r,
+      id: r.id === 'W' ? 'W' : 'F',
+      name: r.id === 'W' ? `${r.name} [${on.cores} cores, recorded]` : `${r.name} [recorded]`,
+      note: `${where}; ${r.note}`,
+    }));
 }
 
 main().then(

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mlp, prng } from '../../scripts/fixtures/onnx';
@@ -8,7 +8,11 @@ import { fmt, interleaved, median } from '../stats';
 import { row } from './onnx';
 
 const FEATURES = 16;
-const ROOT = join(__dirname, '..', '..');
+// The repository root: two folders up from this file, or one from a bundle of the bench in bench/ (device runs).
+const ROOT =
+  [join(__dirname, '..', '..'), join(__dirname, '..')].find((dir) =>
+    existsSync(join(dir, 'bin', 'rxjs-inference.js')),
+  ) ?? join(__dirname, '..', '..');
 
 /** `{"id","features":[16 numbers]}` per line, as `npm start`'s sample data. */
 function writeRecords(path: string, count: number): void {
