@@ -202,7 +202,8 @@ export class OnnxWorkerModelHandler<
     const isRunFailure = (error: unknown) => error instanceof WorkerRunError;
     if (inferenceFn === undefined) {
       let buffers = this.inputBuffers.get(model);
-      if (buffers === undefined) this.inputBuffers.set(model, (buffers = new TensorBufferPool(MAX_FREE_INPUT_BUFFERS)));
+      if (buffers === undefined)
+        this.inputBuffers.set(model, (buffers = new TensorBufferPool(MAX_FREE_INPUT_BUFFERS, { transferable: true })));
       const inputBuffers = buffers;
       return runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied, and
