@@ -158,6 +158,7 @@ function recordedDeviceRows(): BenchRow[] {
     .filter((r) => r.id === 'F' || r.id === 'W')
     .map((r) => ({
       ...r,
+      value: r.value ?? NaN, // JSON has no NaN: a row that was not measured is recorded with null
       id: r.id === 'W' ? 'W' : 'F',
       name: r.id === 'W' ? `${r.name} [${on.cores} cores, recorded]` : `${r.name} [recorded]`,
       note: `${where}; ${r.note}`,
