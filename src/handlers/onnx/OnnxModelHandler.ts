@@ -146,6 +146,20 @@ export class OnnxModelHandler<
     return typeof this.config.modelUri === 'string' ? this.config.modelUri : '';
   }
 
+  /**
+   * The batch's size in bytes for the metrics, counted as the default estimate counts it; a batch of bare typed arrays
+   * (the common single-input form) is summed directly, without the generic walk per element.
+   */
+  override getNumBytes(batch: readonly E[]): number {
+    let total = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const example = batch[i];
+      if (!ArrayBuffer.isView(example)) return super.getNumBytes(batch);
+      total += example.byteLength;
+    }
+    return total;
+  }
+
   /** The configured batching preferences, with a key on every input's dtype and dims. */
   override batchConfig(): BatchElementsConfig<E> {
     const { batchKeyFn: userKey, ...rest } = this.config.batch;

@@ -1,5 +1,5 @@
 import type { Tensor } from 'onnxruntime-node';
-import { OnnxModelHandler, type OnnxTensor } from '../../../src/index';
+import { ModelHandler, OnnxModelHandler, type OnnxExample, type OnnxTensor } from '../../../src/index';
 import { TensorBufferPool } from '../../../src/tensors/TensorBufferPool';
 import { fixedBatch, identity } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose } from './onnxTestUtils';
@@ -159,5 +159,22 @@ describe('OnnxModelHandler: batch input buffers reused across batches', () => {
     } finally {
       await handler.releaseModel(model);
     }
+  });
+});
+
+describe('OnnxModelHandler.getNumBytes', () => {
+  it('counts what the default estimate counts, with or without the typed-array fast path', () => {
+    const handler = new OnnxModelHandler({ modelUri: identity(4).bytes });
+    const generic = new (class extends ModelHandler<unknown, unknown, unknown> {
+      loadModel = () => ({});
+      runInference = () => [];
+    })();
+    const typed = [new Float32Array(4), new Float64Array(3), new BigInt64Array(2), new Uint8Array(5).subarray(1)];
+    const mixed: OnnxExample[] = [...typed, { data: new Float32Array(6), dims: [6] }, { x: new Int32Array(7) }];
+    expect(handler.getNumBytes(typed)).toBe(16 + 24 + 16 + 4);
+    expect(handler.getNumBytes(typed)).toBe(generic.getNumBytes(typed));
+    expect(handler.getNumBytes(mixed)).toBe(generic.getNumBytes(mixed));
+    expect(handler.getNumBytes(mixed)).toBe(60 + 24 + 28);
+    expect(handler.getNumBytes([])).toBe(0);
   });
 });
