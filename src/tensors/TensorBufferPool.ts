@@ -15,21 +15,13 @@ export class TensorBufferPool {
   /** Free buffers per type, smallest first. */
   private readonly free = new Map<TensorType, ArrayBuffer[]>();
 
-  /**
-   * @param maxFreePerType Free buffers kept per element type.
-   * @param options `transferable`: plain `ArrayBuffer`s only, for buffers posted to a worker thread — a WebAssembly
-   *   memory's buffer cannot be detached, so `postMessage` would copy it instead of transferring it.
-   */
-  constructor(
-    private readonly maxFreePerType = 2,
-    private readonly options: { readonly transferable?: boolean } = {},
-  ) {}
+  constructor(private readonly maxFreePerType = 2) {}
 
   /**
    * An array for `length` values of `type`: a view of the smallest free buffer that holds them, whose values are
    * whatever the last batch left (the caller writes every value, padding included), else a new zero-filled array —
    * for float32 and float64 in WebAssembly memory of its own (`allocateScannable`), so that the NaN/Infinity rule
-   * scans the stacked batch where it lies (`checkStackedFinite`), unless the pool is `transferable`.
+   * scans the stacked batch where it lies (`checkStackedFinite`).
    */
   acquire(type: TensorType, length: number): TensorTypedArray | string[] {
     const list = type === 'string' ? undefined : this.free.get(type);
@@ -42,7 +34,7 @@ export class TensorBufferPool {
         }
       }
     }
-    if ((type === 'float32' || type === 'float64') && this.options.transferable !== true) {
+    if (type === 'float32' || type === 'float64') {
       const scannable = allocateScannable(type === 'float64', length);
       if (scannable !== undefined) return scannable;
     }

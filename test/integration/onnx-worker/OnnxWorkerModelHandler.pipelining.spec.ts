@@ -16,7 +16,7 @@ import {
 import { OnnxWorkerPool } from '../../../src/handlers/onnx/worker/OnnxWorkerPool';
 import { WorkerRunError } from '../../../src/handlers/onnx/worker/WorkerRunError';
 import { mlp } from '../../../scripts/fixtures/onnx';
-import { context, expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
+import { expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const ortPath = createRequire(__filename).resolve('onnxruntime-node');
@@ -176,67 +176,6 @@ describe('OnnxWorkerModelHandler: batches in flight by default', () => {
     const one = peakOf(single);
     await lastValueFrom(from(elements).pipe(runInference(single, { ...config, concurrent: 1 }), toArray()));
     expect(one.peak).toBe(1);
-  });
-});
-
-describe('OnnxWorkerModelHandler: input buffers come back from the worker and stack the next batches', () => {
-  it('the next batch is stacked into the buffer the worker sent back, after a run and after a failed one', async () => {
-    const handler = new OnnxWorkerModelHandler({ modelUri: big.bytes, workers: 1 });
-    const model = await handler.loadModel();
-    const posted: ArrayBufferLike[] = [];
-    const back: ArrayBuffer[] = [];
-    const run = model.pool.run.bind(model.pool);
-    jest.spyOn(model.pool, 'run').mockImplementation((feeds, names, options, signal, extras) => {
-      posted.push((feeds.input.data as Float32Array).buffer);
-      return run(feeds, names, options, signal, {
-        ...extras,
-        onInputsBack: (buffers) => {
-          back.push(buffers.input);
-          extras?.onInputsBack?.(buffers);
-        },
-      });
-    });
-    try {
-      const elements = big.sample(16, 8);
-      const first = await handler.runInference(elements, model, context());
-      expect(back).toHaveLength(1);
-      const second = await handler.runInference(elements.slice(0, 12), model, context());
-      // Stacked into the buffer that came back (12 rows fit in the 16 rows' buffer): no new buffer per batch.
-      expect(posted[1]).toBe(back[0]);
-      [...first, ...second].forEach((r, p) =>
-        expectTensorClose(r.inference as Tensor, big.forward(elements[p % 16]).output),
-      );
-      // A run that fails in the worker (runOptions onnxruntime rejects) sends its buffer back too.
-      const failing = new OnnxWorkerModelHandler({
-        modelUri: big.bytes,
-        workers: 1,
-        runOptions: { logSeverityLevel: 9 as never },
-      });
-      const failingModel = await failing.loadModel();
-      const failingRun = failingModel.pool.run.bind(failingModel.pool);
-      const failingPosted: ArrayBufferLike[] = [];
-      const failingBack: ArrayBuffer[] = [];
-      jest.spyOn(failingModel.pool, 'run').mockImplementation((feeds, names, options, signal, extras) => {
-        failingPosted.push((feeds.input.data as Float32Array).buffer);
-        return failingRun(feeds, names, options, signal, {
-          ...extras,
-          onInputsBack: (buffers) => {
-            failingBack.push(buffers.input);
-            extras?.onInputsBack?.(buffers);
-          },
-        });
-      });
-      try {
-        await rejection(failing.runInference(elements, failingModel, context()));
-        await rejection(failing.runInference(elements, failingModel, context()));
-        expect(failingBack).toHaveLength(2);
-        expect(failingPosted[1]).toBe(failingBack[0]);
-      } finally {
-        await failing.releaseModel(failingModel);
-      }
-    } finally {
-      await handler.releaseModel(model);
-    }
   });
 });
 

@@ -1,8 +1,5 @@
 import { createRequire } from 'node:module';
 import { resolveAllowNonFinite } from '../../../tensors/resolveAllowNonFinite.js';
-import { bytesPerValue, viewTensorData } from '../../../tensors/dtypeTable.js';
-import { TensorBufferPool } from '../../../tensors/TensorBufferPool.js';
-import type { TensorType, TensorTypedArray } from '../../../tensors/TensorType.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -105,12 +102,6 @@ export class OnnxWorkerModelHandler<
   /** Loads (and checks) the model on the main thread first: the same errors, metadata and CUDA fallback as inline. */
   private readonly inline: OnnxModelHandler<E, I>;
   private readonly workers: number | undefined;
-  /**
-   * Each loaded model's batch input buffers, back from the workers after their runs and reused for stacking the next
-   * batches (issue 11: posting a buffer that has crossed before costs a fraction of a new one, and nothing is allocated
-   * and zero-filled per batch); dropped by `releaseModel`. Not with an `inferenceFn`, which may keep its feeds.
-   */
-  private readonly inputBuffers = new WeakMap<OnnxWorkerModel, TensorBufferPool>();
 
   constructor(private readonly config: OnnxWorkerModelHandlerConfig) {
     super();
@@ -201,25 +192,11 @@ export class OnnxWorkerModelHandler<
     // A worker that died or an aborted batch is not onnxruntime failing on the data: kept as it is.
     const isRunFailure = (error: unknown) => error instanceof WorkerRunError;
     if (inferenceFn === undefined) {
-      let buffers = this.inputBuffers.get(model);
-      if (buffers === undefined)
-        this.inputBuffers.set(model, (buffers = new TensorBufferPool(MAX_FREE_INPUT_BUFFERS, { transferable: true })));
-      const inputBuffers = buffers;
       return runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         // Plain {type, data, dims} records cross the thread boundary; their buffers are transferred, not copied, and
-        // the outputs come back the same way and are split as they are. The worker sends the input buffers back too,
-        // and the next batches are stacked into them.
-        run: (feeds) =>
-          pool.run(feeds, outputNames, runOptions, context.signal, {
-            onInputsBack: (back) => {
-              for (const name in back) {
-                const type = feeds[name]?.type;
-                if (type !== undefined && type !== 'string') inputBuffers.release(type, wholeView(type, back[name]));
-              }
-            },
-          }),
+        // the outputs come back the same way and are split as they are.
+        run: (feeds) => pool.run(feeds, outputNames, runOptions, context.signal),
         isRunFailure,
-        pool: inputBuffers,
       });
     }
     const { inferenceArgs, modelId, signal } = context;
@@ -252,8 +229,6 @@ export class OnnxWorkerModelHandler<
 
   /** Terminates the pool's workers once its in-flight batches are done. */
   override releaseModel(model: OnnxWorkerModel): Promise<void> {
-    this.inputBuffers.get(model)?.clear();
-    this.inputBuffers.delete(model);
     return model.pool.release();
   }
 
@@ -269,14 +244,6 @@ export class OnnxWorkerModelHandler<
     };
     return wanted === 'cpu' ? sessionOptions : sessionOptionsFor(sessionOptions, device);
   }
-}
-
-/** Free input buffers kept per element type: the batches in flight come back one by one and are taken again at once. */
-const MAX_FREE_INPUT_BUFFERS = 2;
-
-/** A typed array over all of `buffer`, for giving it back to a `TensorBufferPool`. */
-function wholeView(type: Exclude<TensorType, 'string'>, buffer: ArrayBuffer): TensorTypedArray {
-  return viewTensorData(type, buffer, Math.floor(buffer.byteLength / bytesPerValue(type)));
 }
 
 /** Batches in flight per worker by default: the one it runs and the next, waiting in its thread (see OnnxWorkerPool). */

@@ -226,7 +226,6 @@ export class OnnxWorkerPool {
         const job = slot.jobs[0]?.id === message.id ? slot.jobs.shift() : undefined;
         this.flushIdleWaiters();
         if (job !== undefined) {
-          if (message.inputs !== undefined && !job.done) job.extras?.onInputsBack?.(message.inputs);
           if (message.type === 'result') this.settle(job, () => job.resolve(message.outputs));
           else this.settle(job, () => job.reject(new WorkerRunError(message.message)));
         }
@@ -288,10 +287,8 @@ export class OnnxWorkerPool {
       target.jobs.push(job);
       target.worker.ref();
       const { id, feeds, outputNames, runOptions, transfer, extras } = job;
-      const { inferenceArgs, modelId, onInputsBack } = extras ?? {};
-      const returnInputs = onInputsBack !== undefined;
-      const message = { type: 'run', id, feeds, outputNames, runOptions, inferenceArgs, modelId, returnInputs };
-      target.worker.postMessage(message, transfer);
+      const { inferenceArgs, modelId } = extras ?? {};
+      target.worker.postMessage({ type: 'run', id, feeds, outputNames, runOptions, inferenceArgs, modelId }, transfer);
     }
     for (const slot of this.slots) if (slot.ready && slot.jobs.length === 0) slot.worker.unref();
   }

@@ -52,12 +52,6 @@ export interface WorkerRunExtras {
   readonly onPartial?: (row: number, value: unknown) => void;
   readonly inferenceArgs?: unknown;
   readonly modelId?: string;
-  /**
-   * Receives the run's input buffers back from the worker once it has run them (success or failure), for stacking
-   * later batches; the worker is asked to send them only when this is given. Not with an `inferenceFn` (it may keep
-   * its feeds).
-   */
-  readonly onInputsBack?: (buffers: Readonly<Record<string, ArrayBuffer>>) => void;
 }
 
 /** A message a worker thread posts to its pool. */
@@ -65,15 +59,5 @@ export type WorkerMessage =
   | { readonly type: 'ready'; readonly outputNames?: readonly string[] }
   | { readonly type: 'partial'; readonly id: number; readonly row: number; readonly value: unknown }
   | { readonly type: 'loadError'; readonly message: string }
-  | {
-      readonly type: 'result';
-      readonly id: number;
-      readonly outputs: Record<string, WireTensor>;
-      readonly inputs?: Record<string, ArrayBuffer>;
-    }
-  | {
-      readonly type: 'error';
-      readonly id: number;
-      readonly message: string;
-      readonly inputs?: Record<string, ArrayBuffer>;
-    };
+  | { readonly type: 'result'; readonly id: number; readonly outputs: Record<string, WireTensor> }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };

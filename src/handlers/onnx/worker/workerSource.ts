@@ -9,10 +9,7 @@
  * - in: `{ type: 'run', id, feeds: { name: { type, data, dims } }, outputNames, runOptions }`, the typed arrays
  *   transferred by the main thread; the pool may post the next batch while one runs (it waits here, in order);
  * - out: `{ type: 'result', id, outputs: { name: { type, data, dims } } }`, output buffers transferred back (an output
- *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws; with
- *   `returnInputs` in the run message, both also carry `inputs: { name: ArrayBuffer }`, the run's input buffers
- *   transferred back, so that the main thread stacks later batches into them (a transfer of a buffer that has crossed
- *   before costs a fraction of a new one's, and nothing is allocated and zero-filled per batch).
+ *   sharing its buffer is copied first), or `{ type: 'error', id, message }` when `session.run` throws.
  *
  * With `workerData.inferenceFn` (`{ path, exportName, options, hasOptions }`) the worker loads that module after its
  * session (`require`, or `import()` for an ES module), takes the export (called with `options` when `hasOptions`), and
@@ -109,7 +106,7 @@ parentPort.on('message', (message) => {
     });
   }
 });
-async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, modelId, returnInputs }) {
+async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, modelId }) {
   // Ids grow, and this worker gets its batches in that order: an abort for an id below this one came too late.
   for (const old of aborted) if (old < id) aborted.delete(old);
   // A batch aborted while it waited here (the pool posts the next batch before this one ends) is not run.
@@ -142,9 +139,7 @@ async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, mod
       );
     }
   } catch (e) {
-    const transfer = [];
-    const inputs = returnInputs ? inputBuffers(feeds, transfer) : undefined;
-    parentPort.postMessage({ type: 'error', id, message: messageOf(e), inputs }, transfer);
+    parentPort.postMessage({ type: 'error', id, message: messageOf(e) });
     return;
   }
   const outputs = {};
@@ -161,19 +156,6 @@ async function run(ort, { id, feeds, outputNames, runOptions, inferenceArgs, mod
     }
     outputs[name] = { type: output.type, data, dims: output.dims };
   }
-  const inputs = returnInputs ? inputBuffers(feeds, transfer) : undefined;
-  parentPort.postMessage({ type: 'result', id, outputs, inputs }, transfer);
-}
-// The run's input buffers, sent back (transferred) for the next batches: session.run has read them and its outputs
-// are buffers of their own (one that is an input's buffer all the same is already going back as an output).
-function inputBuffers(feeds, transfer) {
-  const inputs = {};
-  for (const name of Object.keys(feeds)) {
-    const data = feeds[name].data;
-    if (!ArrayBuffer.isView(data) || transfer.includes(data.buffer) || data.buffer.byteLength === 0) continue;
-    inputs[name] = data.buffer;
-    transfer.push(data.buffer);
-  }
-  return inputs;
+  parentPort.postMessage({ type: 'result', id, outputs }, transfer);
 }
 `;
