@@ -8,6 +8,17 @@ const scanners = new WeakMap<ArrayBuffer, { readonly scan32: Scan; readonly scan
 
 let compiled: WebAssembly.Module | null | undefined;
 
+/**
+ * At most this many scannable arrays are alive at once, process-wide: each WebAssembly memory reserves about 10 GiB of
+ * address space, and once V8 cannot reserve more, every further attempt costs it about 100 ms of garbage collection
+ * before it fails. Past the bound, batches go to ordinary arrays (scanned by copying, as before).
+ */
+export const MAX_LIVE_SCANNABLE = 128;
+let live = 0;
+const collected = new FinalizationRegistry<undefined>(() => {
+  live--;
+});
+
 /** The compiled scan module, or `null` where WebAssembly or its SIMD instructions are unavailable. */
 function scanModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
@@ -27,12 +38,14 @@ function scanModule(): WebAssembly.Module | null {
  */
 export function allocateScannable(wide: boolean, length: number): FloatData | undefined {
   const module = scanModule();
-  if (module === null || length === 0) return undefined;
+  if (module === null || length === 0 || live >= MAX_LIVE_SCANNABLE) return undefined;
   const bytes = length * (wide ? 8 : 4);
   try {
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const { exports } = new WebAssembly.Instance(module, { env: { memory } });
     scanners.set(memory.buffer, exports as unknown as { scan32: Scan; scan64: Scan });
+    live++;
+    collected.register(memory.buffer, undefined);
     return wide ? new Float64Array(memory.buffer, 0, length) : new Float32Array(memory.buffer, 0, length);
   } catch {
     return undefined;
