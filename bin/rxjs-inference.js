@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `rxjs-inference` command: a CommonJS shim over the built CLI, bundled into one file (dist/cjs/cli/bundle.js, the
-// CommonJS build of src/cli/main.ts with rxjs and the CLI's dependencies; scripts/build.mjs) so that it starts fast.
+// CommonJS build of src/cli/main.ts with rxjs and the CLI's dependencies; scripts/build.mjs) so that it starts fast,
+// run with V8's code cache from earlier runs (bin/codeCache.js).
 'use strict';
 
 const { existsSync } = require('node:fs');
@@ -19,6 +20,6 @@ if (!existsSync(main)) {
 const held = () => undefined;
 process.on('SIGINT', held);
 process.on('SIGTERM', held);
-require(main).main(process.argv.slice(2));
+require('./codeCache.js').loadWithCodeCache(main, process.argv[2]).main(process.argv.slice(2));
 process.off('SIGINT', held);
 process.off('SIGTERM', held);

@@ -8,10 +8,11 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CONTROL_CHARACTERS, featureRows, FEATURES, jsonLines, reference, writeMlp } from './cliFixtures';
 
 // End-to-end: spawns the real binary (`node bin/rxjs-inference.js`, which loads the one-file bundle
@@ -172,16 +173,12 @@ describe('rxjs-inference (the built binary)', () => {
     expect(shim.stderr).toContain('run `npm run build` first');
   });
 
-  it('loads as one file: no module of the library, rxjs or the CLI dependencies is read at start-up', async () => {
-    // A preload that prints, at exit, every module file Node loaded (the require cache).
-    const preload = join(dir, 'listModules.js');
-    writeFileSync(
-      preload,
-      `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n`,
-    );
+  /** Runs `node [preloads] bin predict -m model -q` on 3 records, with `env` added to the environment. */
+  function runWithPreloads(preloads: readonly string[], env: NodeJS.ProcessEnv, bin = BIN): Promise<Run> {
     const rows = featureRows(3);
-    const result = await new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--require', preload, BIN, 'predict', '-m', model, '-q'], { cwd: ROOT });
+    return new Promise<Run>((resolve, reject) => {
+      const args = [...preloads.flatMap((p) => ['--require', p]), bin, 'predict', '-m', model, '-q'];
+      const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env } });
       let [stdout, stderr] = ['', ''];
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -189,17 +186,106 @@ describe('rxjs-inference (the built binary)', () => {
       child.on('close', (code) => resolve({ code, stdout, stderr }));
       child.stdin.end(rows.map((r) => JSON.stringify(r)).join('\n'));
     });
-    expect(result.code).toBe(0);
-    expect(jsonLines(result.stdout)).toHaveLength(3);
-    const modules = JSON.parse(/MODULES (.*)/.exec(result.stderr)![1]) as string[];
-    expect(modules).toContain(MAIN);
-    const ours = modules.filter((m) => m.startsWith(join(ROOT, 'dist')));
-    expect(ours).toEqual([MAIN]);
-    for (const bundled of ['rxjs', 'fp-ts', 'commander', 'cli-progress']) {
-      expect(modules.filter((m) => m.includes(`/node_modules/${bundled}/`))).toEqual([]);
+  }
+
+  /**
+   * Preloads: `modules` prints every module file Node loaded (the require cache) at exit; `codeCache` prints whether
+   * V8 was given a code cache for a script, and whether it took it.
+   */
+  function writePreloads(): { modules: string; codeCache: string } {
+    const modules = join(dir, 'listModules.js');
+    writeFileSync(
+      modules,
+      `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n`,
+    );
+    const codeCache = join(dir, 'codeCacheUse.js');
+    writeFileSync(
+      codeCache,
+      `const vm = require('node:vm');
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(source, options) {
+    super(source, options);
+    const given = options !== undefined && options.cachedData !== undefined;
+    process.on('exit', () => process.stderr.write('CODE-CACHE ' + (given ? (this.cachedDataRejected ? 'rejected' : 'used') : 'none') + '\\n'));
+  }
+};
+`,
+    );
+    return { modules, codeCache };
+  }
+
+  const cacheFiles = (cacheDir: string): string[] => (existsSync(cacheDir) ? readdirSync(cacheDir) : []);
+
+  it("loads as one file, and from the second run on with V8's code cache of the first", async () => {
+    const preloads = writePreloads();
+    const env = { RXJS_INFERENCE_CODE_CACHE_DIR: join(dir, 'code-cache-1') };
+    const first = await runWithPreloads([preloads.modules, preloads.codeCache], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('CODE-CACHE none');
+    expect(cacheFiles(env.RXJS_INFERENCE_CODE_CACHE_DIR)).toHaveLength(1);
+    const second = await runWithPreloads([preloads.modules, preloads.codeCache], env);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('CODE-CACHE used');
+    expect(jsonLines(second.stdout)).toEqual(jsonLines(first.stdout));
+    expect(jsonLines(second.stdout)).toHaveLength(3);
+    for (const { stderr } of [first, second]) {
+      const modules = JSON.parse(/MODULES (.*)/.exec(stderr)![1]) as string[];
+      // The bundle runs from its source (and cache), outside the require cache; no other file of the package loads.
+      expect(modules.filter((m) => m.startsWith(join(ROOT, 'dist')))).toEqual([]);
+      for (const bundled of ['rxjs', 'fp-ts', 'commander', 'cli-progress']) {
+        expect(modules.filter((m) => m.includes(`/node_modules/${bundled}/`))).toEqual([]);
+      }
+      // The model's runtime is still the installed package, loaded when the job needs it.
+      expect(modules.some((m) => m.includes('/node_modules/onnxruntime-node/'))).toBe(true);
     }
-    // The model's runtime is still the installed package, loaded when the job needs it.
-    expect(modules.some((m) => m.includes('/node_modules/onnxruntime-node/'))).toBe(true);
+  });
+
+  it('runs the same with a code cache V8 rejects, with none, or turned off; a rebuilt bundle replaces its old cache', async () => {
+    const preloads = writePreloads();
+    const cacheDir = join(dir, 'code-cache-2');
+    const env = { RXJS_INFERENCE_CODE_CACHE_DIR: cacheDir };
+    // A copy of the package, so that its bundle can be changed.
+    const copy = join(dir, 'package-copy');
+    const bundle = join(copy, 'dist', 'cjs', 'cli', 'bundle.js');
+    mkdirSync(dirname(bundle), { recursive: true });
+    mkdirSync(join(copy, 'bin'), { recursive: true });
+    for (const file of ['rxjs-inference.js', 'codeCache.js'])
+      copyFileSync(join(ROOT, 'bin', file), join(copy, 'bin', file));
+    copyFileSync(MAIN, bundle);
+    copyFileSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const bin = join(copy, 'bin', 'rxjs-inference.js');
+    const expected = jsonLines((await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE: '0' })).stdout);
+    expect(expected).toHaveLength(3);
+
+    await runWithPreloads([], env, bin);
+    const [written] = cacheFiles(cacheDir);
+    writeFileSync(join(cacheDir, written), Buffer.alloc(4096, 7));
+    const damaged = await runWithPreloads([preloads.codeCache], env, bin);
+    expect(damaged).toMatchObject({ code: 0 });
+    expect(jsonLines(damaged.stdout)).toEqual(expected);
+    expect(damaged.stderr).toContain('CODE-CACHE rejected');
+    // Written again, whole.
+    expect(cacheFiles(cacheDir)).toEqual([written]);
+    expect(statSync(join(cacheDir, written)).size).toBeGreaterThan(4096);
+
+    writeFileSync(bundle, readFileSync(bundle, 'utf8') + '\n// rebuilt\n');
+    const rebuilt = await runWithPreloads([preloads.codeCache], env, bin);
+    expect(jsonLines(rebuilt.stdout)).toEqual(expected);
+    expect(rebuilt.stderr).toContain('CODE-CACHE none');
+    expect(cacheFiles(cacheDir)).toHaveLength(1);
+    expect(cacheFiles(cacheDir)).not.toEqual([written]);
+
+    const off = join(dir, 'code-cache-off');
+    const plain = await runWithPreloads([preloads.modules, preloads.codeCache], {
+      RXJS_INFERENCE_CODE_CACHE: '0',
+      RXJS_INFERENCE_CODE_CACHE_DIR: off,
+    });
+    expect(jsonLines(plain.stdout)).toEqual(expected);
+    expect(plain.stderr).not.toContain('CODE-CACHE');
+    expect(JSON.parse(/MODULES (.*)/.exec(plain.stderr)![1])).toContain(MAIN);
+    expect(existsSync(off)).toBe(false);
   });
 
   it('runs a TensorFlow.js model.json (layers) on the wasm backend', async () => {

@@ -223,6 +223,7 @@ describe('package entry points', () => {
       'redis/package.json',
       'bin/rxjs-inference.js',
       'dist/cjs/cli/bundle.js',
+      'bin/codeCache.js',
       'README.md',
     ]) {
       expect(files).toContain(file);
