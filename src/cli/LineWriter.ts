@@ -6,7 +6,14 @@ export interface LineWriterConfig {
   readonly close?: boolean;
   /** Bytes (UTF-16 units) gathered before a write. @default 65536 */
   readonly chunkSize?: number;
-  /** Called when the stream's buffer is full (`write` returned false): stop producing. */
+  /**
+   * Bytes the stream may hold unwritten before the writer reports it blocked. A file stream's own buffer (16 KB) is
+   * smaller than one chunk, so its `write` returns false after every chunk: blocking then paused the input once per
+   * chunk even when the disk kept up (issue 11). @default the stream's buffer plus one chunk: a chunk may be written
+   * while the next one is gathered
+   */
+  readonly blockAtBytes?: number;
+  /** Called when the stream holds `blockAtBytes` unwritten (and its `write` returned false): stop producing. */
   readonly onBlocked?: () => void;
   /** Called when the stream drained after being blocked. */
   readonly onDrain?: () => void;
@@ -16,8 +23,9 @@ export interface LineWriterConfig {
 
 /**
  * Writes JSON lines in chunks (one `stream.write` per ~64 KB, or at the end of the current turn of the event loop)
- * and reports backpressure: when `write` returns false the writer is `blocked` until the stream drains, and the
- * caller pauses its input so memory stays bounded.
+ * and reports backpressure: when `write` returns false with more than `blockAtBytes` (the stream's buffer and one chunk)
+ * still unwritten, the writer is `blocked` until the stream drains, and the caller pauses its input so memory stays
+ * bounded.
  */
 export class LineWriter {
   private pending: string[] = [];
@@ -80,7 +88,12 @@ export class LineWriter {
     const chunk = this.pending.join('\n') + '\n';
     this.pending = [];
     this.pendingSize = 0;
-    if (!this.stream.write(chunk) && !this.blockedNow) {
+    if (
+      !this.stream.write(chunk) &&
+      !this.blockedNow &&
+      this.stream.writableLength >
+        (this.config.blockAtBytes ?? this.stream.writableHighWaterMark + (this.config.chunkSize ?? 65536))
+    ) {
       this.blockedNow = true;
       this.config.onBlocked?.();
     }

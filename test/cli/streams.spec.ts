@@ -195,6 +195,7 @@ describe('LineWriter', () => {
     const writer = new LineWriter(stream, {
       close: false,
       chunkSize: 1,
+      blockAtBytes: 8,
       onBlocked: () => events.push('blocked'),
       onDrain: () => events.push('drain'),
     });
@@ -212,6 +213,39 @@ describe('LineWriter', () => {
     release?.();
     await ended;
     expect(stream.writableEnded).toBe(false);
+  });
+
+  it('reports blocked only when the stream holds more than its buffer and one chunk, not each time its buffer is full', async () => {
+    const events: string[] = [];
+    const pending: (() => void)[] = [];
+    // A file stream's buffer (16 KB) is smaller than one chunk (64 KB): its write returns false after every chunk.
+    const stream = new Writable({
+      highWaterMark: 16 * 1024,
+      write(_chunk, _encoding, callback) {
+        pending.push(callback);
+      },
+    });
+    const writer = new LineWriter(stream, {
+      onBlocked: () => events.push('blocked'),
+      onDrain: () => events.push('drain'),
+    });
+    const line = 'x'.repeat(1023);
+    for (let i = 0; i < 70; i++) writer.write(line); // one 64 KB chunk written (70 KB), still held by the stream
+    writer.flush();
+    expect(stream.writableLength).toBe(70 * 1024);
+    expect(writer.blocked).toBe(false);
+    expect(events).toEqual([]);
+    for (let i = 0; i < 70; i++) writer.write(line); // a second chunk while the first is still unwritten
+    expect(stream.writableLength).toBeGreaterThan(16 * 1024 + 65536);
+    expect(writer.blocked).toBe(true);
+    expect(events).toEqual(['blocked']);
+    while (pending.length > 0) {
+      pending.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(events).toEqual(['blocked', 'drain']);
+    expect(writer.blocked).toBe(false);
+    expect(writer.count).toBe(140);
   });
 
   it('reports the first stream error and drops later lines', async () => {
