@@ -130,6 +130,35 @@ describe('OnnxWorkerModelHandler through runInference', () => {
     expect(unhandled).not.toHaveBeenCalled();
   });
 
+  it('unsubscribing with two batches posted to the worker (one running, one held) releases the pool; nothing leaks', async () => {
+    const fixture = mlp([64, 256, 256, 8]);
+    const elements = fixture.sample(2000, 4);
+    const results: unknown[] = [];
+    const errors: unknown[] = [];
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    let runs = 0;
+    let unsubscribe = () => {};
+    // The default keeps two batches per worker in flight: unsubscribe once the second has been posted too.
+    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () => {
+      if (++runs === 2) unsubscribe();
+    });
+    try {
+      const subscription = from(elements)
+        .pipe(runInference(handler, { metrics: false, batch: { minBatchSize: 500, maxBatchSize: 500 } }))
+        .subscribe({ next: (r) => results.push(r), error: (e) => errors.push(e) });
+      unsubscribe = () => subscription.unsubscribe();
+      await until(() => models.length === 1 && allExited(models[0], exited));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+    expect(errors).toEqual([]);
+    expect(results).toEqual([]);
+    expect(models[0].pool.run).toHaveBeenCalledTimes(2);
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
   it('loads a refreshed model into a new pool and terminates the old one', async () => {
     const [a, b] = [mlp([8, 16, 4], { seed: 1 }), mlp([8, 16, 4], { seed: 2 })];
     const files = tempModels({ 'a.onnx': a.bytes, 'b.onnx': b.bytes });
