@@ -12,6 +12,9 @@ import type { TensorType, TensorTypedArray } from './TensorType.js';
  * has settled (it copies every CPU output into a new buffer, so outputs never alias an input).
  */
 export class TensorBufferPool {
+  /** Larger buffers are not kept: a pool holds at most `maxFreePerType` × this many bytes per type. */
+  static readonly MAX_KEPT_BYTES = 64 * 1024 * 1024;
+
   /** Free buffers per type, smallest first. */
   private readonly free = new Map<TensorType, ArrayBuffer[]>();
 
@@ -42,12 +45,13 @@ export class TensorBufferPool {
   }
 
   /**
-   * Gives `data` (from `acquire`, no longer read by anyone) back for a later batch. String data and empty arrays are
-   * not kept; past `maxFreePerType` free buffers of a type, the smallest is dropped.
+   * Gives `data` (from `acquire`, no longer read by anyone) back for a later batch. String data, empty arrays and
+   * buffers over `MAX_KEPT_BYTES` are not kept; past `maxFreePerType` free buffers of a type, the smallest is dropped.
    */
   release(type: TensorType, data: TensorTypedArray | string[]): void {
     if (type === 'string' || Array.isArray(data) || data.byteOffset !== 0 || data.byteLength === 0) return;
     const buffer = data.buffer as ArrayBuffer;
+    if (buffer.byteLength > TensorBufferPool.MAX_KEPT_BYTES) return;
     let list = this.free.get(type);
     if (list === undefined) this.free.set(type, (list = []));
     if (list.includes(buffer)) return;

@@ -71,6 +71,16 @@ describe('TensorBufferPool', () => {
     expect(pool.acquire('string', 2)).toEqual(['', '']);
   });
 
+  it('does not keep buffers over MAX_KEPT_BYTES (a pool holds a bounded number of bytes)', () => {
+    const pool = new TensorBufferPool();
+    const huge = pool.acquire('uint8', TensorBufferPool.MAX_KEPT_BYTES + 1) as Uint8Array;
+    pool.release('uint8', huge);
+    expect(pool.size).toBe(0);
+    const largest = pool.acquire('uint8', TensorBufferPool.MAX_KEPT_BYTES) as Uint8Array;
+    pool.release('uint8', largest);
+    expect(pool.size).toBe(1);
+  });
+
   it('clear() drops every free buffer', () => {
     const pool = new TensorBufferPool();
     pool.release('uint8', pool.acquire('uint8', 4) as Uint8Array);
