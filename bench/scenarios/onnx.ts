@@ -81,10 +81,10 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const workerPipe = pipeline<Float32Array>(lib, worker, { concurrent: 1 });
   const hotWorkerPipe = pipeline<Float32Array>(lib, worker);
   const cappedPipe = pipeline<Float32Array>(lib, inline, { batch: { maxBatchSize: best } });
-  // Pipelining, the handler's defaults: min(2, cores) workers, two batches in flight per worker (`concurrency()`), so
-  // each worker holds its next batch while it runs one and the main thread stacks the one after.
-  const workers = Math.min(2, availableParallelism());
+  // Pipelining, the handler's defaults: its pool size for this machine, two batches in flight per worker
+  // (`concurrency()`), so each worker holds its next batch while it runs one and the main thread stacks the one after.
   const inFlight = worker.concurrency();
+  const workers = inFlight / 2;
   const worker2Pipe = pipeline<Float32Array>(lib, worker);
   // The raw loop plus what any pipeline must do: stack the elements into a fresh buffer per batch.
   const rawStacking = (size: number) => () =>
@@ -198,7 +198,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       pass: p99.worker <= 10,
       note: `inline handler for comparison: p99 ${fmt(p99.inline, 1)} ms; monitorEventLoopDelay, resolution 1 ms`,
     },
-    row('P4', 'worker mode throughput (2 workers, concurrent 1) vs P1 raw', workerRate, rawRate, undefined, {
+    row('P4', `worker mode throughput (${workers} workers, concurrent 1) vs P1 raw`, workerRate, rawRate, undefined, {
       unit: 'elements/s',
       note: `${note}; no target: the price of a responsive event loop`,
     }),

@@ -13,6 +13,7 @@ import {
   type OnnxExample,
   type PredictionResult,
 } from '../../../src/index';
+import { defaultWorkerCount } from '../../../src/handlers/onnx/worker/defaultWorkerCount';
 import { OnnxWorkerPool } from '../../../src/handlers/onnx/worker/OnnxWorkerPool';
 import { WorkerRunError } from '../../../src/handlers/onnx/worker/WorkerRunError';
 import { mlp } from '../../../scripts/fixtures/onnx';
@@ -130,7 +131,9 @@ describe('OnnxWorkerModelHandler: batches in flight by default', () => {
   it('concurrency(): two per worker, one worker on WebGPU; runInference uses it unless `concurrent` is given', () => {
     const modelUri = big.bytes;
     expect(new OnnxWorkerModelHandler({ modelUri, workers: 3 }).concurrency()).toBe(6);
-    expect(new OnnxWorkerModelHandler({ modelUri }).concurrency()).toBe(2 * Math.min(2, availableParallelism()));
+    expect(new OnnxWorkerModelHandler({ modelUri }).concurrency()).toBe(
+      2 * defaultWorkerCount(availableParallelism(), 'cpu'),
+    );
     expect(new OnnxWorkerModelHandler({ modelUri, device: 'webgpu' }).concurrency()).toBe(2);
     expect(
       new OnnxWorkerModelHandler({ modelUri, sessionOptions: { executionProviders: ['webgpu'] } }).concurrency(),

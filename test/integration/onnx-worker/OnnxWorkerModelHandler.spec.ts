@@ -12,6 +12,7 @@ import {
   runInference,
 } from '../../../src/index';
 import type { ModelMetadata, PredictionResult, OnnxExample, OnnxInference } from '../../../src/index';
+import { defaultWorkerCount } from '../../../src/handlers/onnx/worker/defaultWorkerCount';
 import { intraOpThreadsPerWorker } from '../../../src/handlers/onnx/worker/intraOpThreadsPerWorker';
 import { corruptModel, mlp, twoInputsTwoOutputs, type OnnxFixture } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
@@ -257,6 +258,31 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('OnnxWorkerModelHandler: default pool size', () => {
+  it('min(2, cores); one per 4 cores (at most 4) from 12 cores; one on WebGPU', () => {
+    expect([1, 2, 4, 8, 11].map((cores) => defaultWorkerCount(cores, 'cpu'))).toEqual([1, 2, 2, 2, 2]);
+    expect([12, 16, 20, 64].map((cores) => defaultWorkerCount(cores, 'cpu'))).toEqual([3, 4, 4, 4]);
+    expect(defaultWorkerCount(16, 'cuda')).toBe(4);
+    expect([2, 16].map((cores) => defaultWorkerCount(cores, 'webgpu'))).toEqual([1, 1]);
+  });
+
+  it('the pool a default handler loads has that many workers, each with floor(cores / workers) threads', async () => {
+    const fixture = mlp([8, 16, 4]);
+    const handler = new OnnxWorkerModelHandler({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    try {
+      const workers = defaultWorkerCount(availableParallelism(), 'cpu');
+      expect(model.pool.size).toBe(workers);
+      expect(model.pool.sessionOptions).toMatchObject({
+        intraOpNumThreads: intraOpThreadsPerWorker(availableParallelism(), workers),
+      });
+      expect(handler.concurrency()).toBe(2 * workers);
+    } finally {
+      await handler.releaseModel(model);
+    }
+  });
+});
 
 describe('OnnxWorkerModelHandler: intra-op threads per worker session', () => {
   it('shares the cores out among the workers, at least one thread each', () => {

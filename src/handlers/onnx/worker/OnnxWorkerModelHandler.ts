@@ -16,6 +16,7 @@ import type { OnnxModelInfo } from '../onnxSession.js';
 import { webGpuLockBuffer } from '../webgpuLock.js';
 import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
+import { defaultWorkerCount } from './defaultWorkerCount.js';
 import { intraOpThreadsPerWorker } from './intraOpThreadsPerWorker.js';
 import { OnnxWorkerPool } from './OnnxWorkerPool.js';
 import { WorkerRunError } from './WorkerRunError.js';
@@ -51,7 +52,8 @@ export interface OnnxWorkerModelHandlerConfig extends Omit<OnnxModelHandlerConfi
    * Worker threads, each with its own session of the model. Batches run in parallel only when `runInference` has
    * several in flight (`concurrent`; its default for this handler is two per worker). On WebGPU the runs of all
    * threads are serialized (one WebGPU run at a time per process), so one worker is the default there.
-   * @default Math.min(2, os.availableParallelism()); 1 on WebGPU
+   * @default `min(2, cores)`; with 12 cores or more, one per 4 cores, at most 4 (16 cores: 4); 1 on WebGPU
+   *   (`cores` = `os.availableParallelism()`)
    */
   readonly workers?: number;
 }
@@ -249,9 +251,9 @@ export class OnnxWorkerModelHandler<
 /** Batches in flight per worker by default: the one it runs and the next, waiting in its thread (see OnnxWorkerPool). */
 const BATCHES_PER_WORKER = 2;
 
-/** The default pool size on a device: `min(2, cores)` on the CPU, 1 on WebGPU (its runs are serialized anyway). */
+/** The default pool size on a device, for this machine's cores (see `defaultWorkerCount`). */
 function defaultWorkers(device: OnnxExecutionDevice): number {
-  return device === 'webgpu' ? 1 : Math.min(2, availableParallelism());
+  return defaultWorkerCount(availableParallelism(), device);
 }
 
 /** Why a load was aborted, as an `Error` (the signal's reason when it is one). */
