@@ -4,7 +4,9 @@
 // again: ≈ 40 ms less CPU in the first seconds of every `predict` (issue 11, the main job).
 //
 // - Where: $RXJS_INFERENCE_CODE_CACHE_DIR, else <os.tmpdir()>/rxjs-inference-code-cache-<uid>; created with mode 0700
-//   and used only when it is a real folder (no link) owned by this user. RXJS_INFERENCE_CODE_CACHE=0 turns it off.
+//   and used only when it is a real folder (no link) owned by this user that no one else may write to (V8 checks a
+//   cache's length and flags, not its code: a cache someone else could write would run their code, and a file
+//   they could plant would redirect this command's writes). RXJS_INFERENCE_CODE_CACHE=0 turns it off.
 // - Which: one file per bundle path and command (`predict`, `serve`, …: a command's first run decides what its cache
 //   holds), named after SHA-256s of them and of the bundle's content, the Node version and the architecture, so a
 //   rebuilt, patched or moved bundle never meets another's cache; writing a slot's new cache removes its old ones. V8 itself rejects a cache made under other flags; a rejected
@@ -32,7 +34,9 @@ function cacheDir() {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const info = lstatSync(dir);
-    if (!info.isDirectory() || (uid !== undefined && info.uid !== uid)) return undefined;
+    if (!info.isDirectory()) return undefined;
+    // Another user's folder, or one that group or others may write to (e.g. RXJS_INFERENCE_CODE_CACHE_DIR=/tmp).
+    if (uid !== undefined && (info.uid !== uid || (info.mode & 0o022) !== 0)) return undefined;
     return dir;
   } catch {
     return undefined;
@@ -73,7 +77,12 @@ function loadWithCodeCache(file, command = '') {
           if (name.startsWith(`${slot}-`) && name !== basename(cacheFile)) rmSync(join(dir, name), { force: true });
         }
       } catch {
-        rmSync(partial, { force: true });
+        // A full disk, a read-only folder, a race with another run: the command's exit must not change.
+        try {
+          rmSync(partial, { force: true });
+        } catch {
+          // Left behind; a later run writes its own.
+        }
       }
     });
   }

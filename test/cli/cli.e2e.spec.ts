@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -286,6 +288,56 @@ vm.Script = class extends Script {
     expect(plain.stderr).not.toContain('CODE-CACHE');
     expect(JSON.parse(/MODULES (.*)/.exec(plain.stderr)![1])).toContain(MAIN);
     expect(existsSync(off)).toBe(false);
+  });
+
+  it('uses no cache folder that is a link or that others may write to, and a cache it cannot write changes nothing', async () => {
+    const expected = jsonLines((await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE: '0' })).stdout);
+    expect(expected).toHaveLength(3);
+    const real = join(dir, 'cache-real');
+    mkdirSync(real, { mode: 0o700 });
+    const link = join(dir, 'cache-link');
+    symlinkSync(real, link);
+    // Group- or world-writable (e.g. RXJS_INFERENCE_CODE_CACHE_DIR=/tmp): someone else could plant a cache V8 runs.
+    const shared = join(dir, 'cache-shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const groupWritable = join(dir, 'cache-group');
+    mkdirSync(groupWritable);
+    chmodSync(groupWritable, 0o770);
+    const underFile = join(dir, 'not-a-folder', 'cache');
+    writeFileSync(join(dir, 'not-a-folder'), 'x');
+    for (const cacheDir of [link, shared, groupWritable, underFile]) {
+      const run = await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE_DIR: cacheDir });
+      expect({ cacheDir, code: run.code, stderr: run.stderr }).toEqual({ cacheDir, code: 0, stderr: '' });
+      expect(jsonLines(run.stdout)).toEqual(expected);
+    }
+    expect(readdirSync(real)).toEqual([]);
+    expect(readdirSync(shared)).toEqual([]);
+    expect(readdirSync(groupWritable)).toEqual([]);
+
+    // The cache file's name taken by a folder: it can be neither read nor written, and the run is the same.
+    const own = join(dir, 'cache-own');
+    await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE_DIR: own });
+    const [name] = readdirSync(own);
+    rmSync(join(own, name));
+    mkdirSync(join(own, name, 'occupied'), { recursive: true });
+    const blocked = await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE_DIR: own });
+    expect(blocked).toMatchObject({ code: 0, stderr: '' });
+    expect(jsonLines(blocked.stdout)).toEqual(expected);
+    // Its private partial file is removed again.
+    expect(readdirSync(own)).toEqual([name]);
+  });
+
+  // Root can hand a folder to another user; others cannot (the check is the same, it only needs a second owner).
+  (process.getuid?.() === 0 ? it : it.skip)("as root: uses no cache folder of another user's", async () => {
+    const expected = jsonLines((await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE: '0' })).stdout);
+    const theirs = join(dir, 'cache-theirs');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    const run = await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE_DIR: theirs });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(jsonLines(run.stdout)).toEqual(expected);
+    expect(readdirSync(theirs)).toEqual([]);
   });
 
   it('runs a TensorFlow.js model.json (layers) on the wasm backend', async () => {
