@@ -163,4 +163,23 @@ describeWebGpu("OnnxWorkerModelHandler on device 'webgpu'", () => {
       await handler.releaseModel(model);
     }
   });
+
+  it('pipelines by default (the worker holds its next batch): every result in order, equal to the CPU', async () => {
+    const fixture = mlp([16, 32, 4], { seed: 21 });
+    const handler = new OnnxWorkerModelHandler({ modelUri: fixture.bytes, device: 'webgpu' });
+    expect(handler.concurrency()).toBe(2);
+    const elements = fixture.sample(96, 6);
+    const results = await firstValueFrom(
+      from(elements).pipe(
+        runInference(handler, { metrics: false, batch: { minBatchSize: 8, maxBatchSize: 8 } }),
+        toArray(),
+      ),
+    );
+    expect(results.map((r) => r.example)).toEqual(elements);
+    expectMatchesReference(
+      fixture,
+      elements,
+      results.map((r) => r.inference),
+    );
+  });
 });
