@@ -74,12 +74,15 @@ export async function mainJobScenario({
     writeRecords(input, records);
     const [libOut, handOut] = [join(dir, 'library.jsonl'), join(dir, 'hand.jsonl')];
     const cli = ['bin/rxjs-inference.js', 'predict', '--model', model, '--input', input, '--output', libOut];
+    // Each run's output is removed first: a run that wrote nothing must not be credited with the last run's file.
     const library = async () => {
+      rmSync(libOut, { force: true });
       const ms = await runNode([...cli, '--id-field', 'id', '--quiet']);
       accountFor(libOut, records, 'rxjs-inference predict');
       return (records / ms) * 1000;
     };
     const hand = async () => {
+      rmSync(handOut, { force: true });
       const ms = await runNode(['bench/handwritten-predict.js', model, input, handOut]);
       accountFor(handOut, records, 'hand-written');
       return (records / ms) * 1000;
