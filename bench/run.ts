@@ -30,11 +30,25 @@ async function main(): Promise<void> {
   const onlyAt = args.indexOf('--only');
   const groups = ['overhead', 'perElement', 'mainJob', 'onnx', 'tfjs', 'heap', 'redis', 'soak', 'serve'];
   const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : groups;
-  const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  // A misspelt group ran nothing and still rewrote results.md with a table of recorded rows only.
+  const unknown = only.filter((group) => ![...groups, 'fast'].includes(group));
+  if (unknown.length > 0) usage(`--only: no group ${unknown.join(', ')} (groups: ${groups.join(', ')}, fast)`);
+  const option = (name: string) => {
+    if (!args.includes(name)) return undefined;
+    const value = args[args.indexOf(name) + 1];
+    if (value === undefined || value.startsWith('--')) usage(`${name} needs a value`);
+    return value;
+  };
   const outDir = option('--out') ?? __dirname;
   const fastDevices = (option('--fast-devices') ?? 'cpu,webgpu').split(',') as FastDevice[];
+  for (const device of fastDevices) {
+    if (device !== 'cpu' && device !== 'webgpu') usage(`--fast-devices: expected cpu and/or webgpu, got ${device}`);
+  }
   const fastVariants = option('--fast-variants')?.split(',');
   const fastElements = Number(option('--fast-elements') ?? (quick ? 16384 : 65536));
+  if (!Number.isInteger(fastElements) || fastElements < 2) {
+    usage(`--fast-elements: expected an integer ≥ 2, got ${option('--fast-elements')}`);
+  }
   const { lib, from } = loadLibrary();
   const lines: string[] = [];
   const log = (line: string) => {
@@ -104,7 +118,7 @@ async function main(): Promise<void> {
             lib,
             device,
             model: 'wide',
-            elements: fastElements / 2,
+            elements: Math.floor(fastElements / 2),
             reps,
             log,
             only: fastVariants,
@@ -163,6 +177,12 @@ function recordedDeviceRows(): BenchRow[] {
       name: r.id === 'W' ? `${r.name} [${on.cores} cores, recorded]` : `${r.name} [recorded]`,
       note: `${where}; ${r.note}`,
     }));
+}
+
+/** Stops the run before anything is measured or written, for an option it cannot honour. */
+function usage(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
 }
 
 main().then(

@@ -79,11 +79,24 @@ export async function fastHardwareScenario({
       ]),
     ),
   } as Record<string, ReturnType<typeof pipeline<Float32Array>>>;
+  const strange = (only ?? []).filter((key) => !(key in all));
+  if (strange.length > 0) {
+    for (const pipe of Object.values(all)) pipe.close();
+    throw new Error(`--fast-variants: no variant ${strange.join(', ')} (variants: ${Object.keys(all).join(', ')})`);
+  }
   const pipes = Object.fromEntries(Object.entries(all).filter(([key]) => only === undefined || only.includes(key)));
   for (const [key, pipe] of Object.entries(all)) if (!(key in pipes)) pipe.close();
   // Every model loaded (and warmed) BEFORE the raw session exists: on WebGPU a worker's session created while the raw
   // session runs on the main thread crashes onnxruntime (the library serialises its own WebGPU work, not the bench's).
-  for (const pipe of Object.values(pipes)) await pipe.round(elements.slice(0, 4096));
+  // A device the library cannot use here (no GPU, no Vulkan loader) gives the row that says so, as the raw session's
+  // failure below does; it used to end the whole bench with no results written.
+  try {
+    for (const pipe of Object.values(pipes)) await pipe.round(elements.slice(0, 4096));
+  } catch (error) {
+    log(`  ${device}: the library cannot run ${name} (${String(error).split('\n')[0]})`);
+    for (const pipe of Object.values(pipes)) pipe.close();
+    return [unavailable(`fast hardware: ${name} on ${where} vs its raw loop`, String(error).split('\n')[0])];
+  }
 
   let session: ort.InferenceSession;
   try {
@@ -105,20 +118,25 @@ export async function fastHardwareScenario({
     for (let p = 0; p < size; p++) data.set(distinct[p % distinct.length], p * width);
     return new ort.Tensor('float32', data, [size, width]);
   };
+  // Both raw loops run exactly n elements, as the library does (a last, smaller batch where size does not divide n):
+  // padding that batch ran more elements than the rate counts.
   const raw = (size: number) => {
     const input = stacked(size);
+    const rest = n % size === 0 ? undefined : stacked(n % size);
     return () =>
       rate(async () => {
-        for (let done = 0; done < n; done += size) await session.run({ input });
+        for (let done = 0; done + size <= n; done += size) await session.run({ input });
+        if (rest !== undefined) await session.run({ input: rest });
       });
   };
   // The raw loop as a user writes it: a fresh buffer per batch, each element set() at its offset.
   const rawStacking = (size: number) => () =>
     rate(async () => {
       for (let done = 0; done < n; done += size) {
-        const data = new Float32Array(size * width);
-        for (let p = 0; p < size; p++) data.set(elements[done + p] ?? distinct[0], p * width);
-        await session.run({ input: new ort.Tensor('float32', data, [size, width]) });
+        const count = Math.min(size, n - done);
+        const data = new Float32Array(count * width);
+        for (let p = 0; p < count; p++) data.set(elements[done + p], p * width);
+        await session.run({ input: new ort.Tensor('float32', data, [count, width]) });
       }
     });
   await raw(SCAN[device][1])(); // warm-up (shader compilation, thread pool)
