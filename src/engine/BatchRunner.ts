@@ -5,7 +5,7 @@ import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler } from '../models/ModelHandler.js';
 import { isOutputArray, isPartialOutput } from '../models/inferenceOutputs.js';
 import type { PartialOutput } from '../core/PartialOutput.js';
-import { asyncOutputs } from './async.js';
+import { asyncOutputs, plainPromise, reportUnhandled } from './async.js';
 import { failure } from './Failed.js';
 import { namedInStream } from './streamPosition.js';
 import type { LoadedModel } from './ModelSlot.js';
@@ -112,7 +112,7 @@ export class BatchRunner {
 
   /** Calls the model on one part. Returns true when the outcome was handled synchronously. */
   private attempt(job: Job, lo: number, hi: number, batch: readonly unknown[]): boolean {
-    const { handler, scheduler, clock, inferenceArgs, timeoutMs } = this.options;
+    const { handler, scheduler, clock, inferenceArgs } = this.options;
     const started = clock();
     const controller = new AbortController();
     const context: InferenceContext = { inferenceArgs, modelId: job.model.id, signal: controller.signal, scheduler };
@@ -123,6 +123,11 @@ export class BatchRunner {
     } catch (error) {
       this.failed(job, lo, hi, batch, error, true, span);
       return true;
+    }
+    const promise = plainPromise(result);
+    if (promise !== undefined) {
+      this.awaitPromise(job, lo, hi, batch, promise, { controller, subscription: new Subscription(), span }, started);
+      return false;
     }
     const outputs$ = asyncOutputs(result);
     if (outputs$ === undefined) {
@@ -163,19 +168,69 @@ export class BatchRunner {
     );
     if (finished) return true;
     settledSync = false;
-    if (timeoutMs !== undefined) {
-      running.subscription.add(
-        scheduler.schedule(() => {
-          const error = new InferenceTimeoutError(
-            `A batch of ${batch.length} took longer than timeoutMs (${timeoutMs} ms) on model '${job.model.id || '(default)'}'.`,
-            timeoutMs,
-          );
-          controller.abort(error);
-          finish(() => this.failed(job, lo, hi, batch, error, false, span));
-        }, timeoutMs),
-      );
-    }
+    this.armTimeout(job, batch.length, running, (error) =>
+      finish(() => this.failed(job, lo, hi, batch, error, false, span)),
+    );
     return false;
+  }
+
+  /**
+   * A handler's plain Promise (no partial outputs): awaited with one `then`, as `from(promise)` would deliver it, but
+   * without an Observable, a subscriber and their closures per batch (issue 11, P3 low load: a batch of one element
+   * pays the whole per-batch path). `running.subscription` closed means finished: abortAll and the timeout close it.
+   */
+  private awaitPromise(
+    job: Job,
+    lo: number,
+    hi: number,
+    batch: readonly unknown[],
+    promise: Promise<unknown>,
+    running: Running,
+    started: number,
+  ): void {
+    this.running.add(running);
+    const { span } = running;
+    const finish = (): boolean => {
+      if (running.subscription.closed) return false;
+      this.running.delete(running);
+      running.subscription.unsubscribe();
+      return true;
+    };
+    promise
+      .then(
+        (outputs: unknown) => {
+          if (!finish()) return;
+          this.completed(job, lo, hi, batch, outputs, started, span);
+          this.drive(job);
+        },
+        (error: unknown) => {
+          if (!finish()) return;
+          this.failed(job, lo, hi, batch, error, true, span);
+          this.drive(job);
+        },
+      )
+      .then(undefined, reportUnhandled);
+    this.armTimeout(job, batch.length, running, (error) => {
+      if (!finish()) return;
+      this.failed(job, lo, hi, batch, error, false, span);
+      this.drive(job);
+    });
+  }
+
+  /** With `timeoutMs`: aborts the call and hands `expire` its timeout error when the batch takes longer. */
+  private armTimeout(job: Job, size: number, running: Running, expire: (error: InferenceTimeoutError) => void): void {
+    const { scheduler, timeoutMs } = this.options;
+    if (timeoutMs === undefined) return;
+    running.subscription.add(
+      scheduler.schedule(() => {
+        const error = new InferenceTimeoutError(
+          `A batch of ${size} took longer than timeoutMs (${timeoutMs} ms) on model '${job.model.id || '(default)'}'.`,
+          timeoutMs,
+        );
+        running.controller.abort(error);
+        expire(error);
+      }, timeoutMs),
+    );
   }
 
   /** Hands a partial output to its element; an index outside the batch is a bug of the handler: the batch fails. */
