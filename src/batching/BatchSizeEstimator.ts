@@ -6,20 +6,48 @@ import { resolveBatchConfig } from './resolveBatchConfig.js';
 const MAX_DATA_POINTS = 100;
 const MAX_GROWTH_FACTOR = 2;
 
-type Point = readonly [size: number, elapsedMs: number];
+/**
+ * `(size, elapsedMs)` points as two parallel columns, `length` of them in use: contiguous numbers rather than an array
+ * object per point, so that the regression over them reads a few cache lines, not a hundred scattered objects (at low
+ * load every batch is one element and pays the regression; issue 11, P3).
+ */
+class Points {
+  readonly sizes = new Float64Array(MAX_DATA_POINTS);
+  readonly times = new Float64Array(MAX_DATA_POINTS);
+  length = 0;
+
+  /** Inserts a point at index `at`, shifting the later ones up. */
+  insert(at: number, size: number, elapsedMs: number): void {
+    const { sizes, times } = this;
+    sizes.copyWithin(at + 1, at, this.length);
+    times.copyWithin(at + 1, at, this.length);
+    sizes[at] = size;
+    times[at] = elapsedMs;
+    this.length++;
+  }
+
+  /** Removes the point at index `at`, shifting the later ones down. */
+  remove(at: number): void {
+    this.sizes.copyWithin(at, at + 1, this.length);
+    this.times.copyWithin(at, at + 1, this.length);
+    this.length--;
+  }
+}
 
 /** The order Beam sorts its points in: by size, then by time. */
-const byPoint = (p: Point, q: Point): number => p[0] - q[0] || p[1] - q[1];
+const byPoint = (size: number, elapsedMs: number, otherSize: number, otherElapsedMs: number): number =>
+  size - otherSize || elapsedMs - otherElapsedMs;
 
 /** Least-squares fit of y = a + b·x over the first `n` points (Beam's `linear_regression_no_numpy`). */
-function linearRegression(points: readonly Point[], n: number): [a: number, b: number] {
+function linearRegression(points: Points, n: number): [a: number, b: number] {
+  const { sizes, times } = points;
   let sumX = 0;
   let sumY = 0;
   let same = true;
   for (let i = 0; i < n; i++) {
-    sumX += points[i][0];
-    sumY += points[i][1];
-    if (points[i][0] !== points[0][0]) same = false;
+    sumX += sizes[i];
+    sumY += times[i];
+    if (sizes[i] !== sizes[0]) same = false;
   }
   const xbar = sumX / n;
   const ybar = sumY / n;
@@ -29,20 +57,21 @@ function linearRegression(points: readonly Point[], n: number): [a: number, b: n
   let sxy = 0;
   let sxx = 0;
   for (let i = 0; i < n; i++) {
-    sxy += (points[i][0] - xbar) * (points[i][1] - ybar);
-    sxx += (points[i][0] - xbar) ** 2;
+    sxy += (sizes[i] - xbar) * (times[i] - ybar);
+    sxx += (sizes[i] - xbar) ** 2;
   }
   const b = sxy / sxx;
   return [ybar - b * xbar, b];
 }
 
-/** Index of the first point of `sorted` not before `point` (binary search). */
-function lowerBound(sorted: readonly Point[], point: Point): number {
+/** Index of the first point of `sorted` not before `(size, elapsedMs)` (binary search). */
+function lowerBound(sorted: Points, size: number, elapsedMs: number): number {
+  const { sizes, times } = sorted;
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (byPoint(sorted[mid], point) < 0) lo = mid + 1;
+    if (byPoint(sizes[mid], times[mid], size, elapsedMs) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -85,13 +114,13 @@ export class BatchSizeEstimator {
   private readonly targetBatchDurationIncludingFixedCostMs: number | undefined;
   private readonly variance: number;
   private readonly random: () => number;
-  /** Recorded `[size, elapsedMs]` points, oldest first. */
-  private readonly data: Array<[size: number, elapsedMs: number]> = [];
+  /** Recorded `(size, elapsedMs)` points, oldest first. */
+  private readonly data = new Points();
   /**
    * The same points kept in Beam's sort order (by size, then time), updated on each insertion and thinning, so that
    * the regression does not sort the whole history for every batch (it showed in the P6 profile; issue 11).
    */
-  private readonly sorted: Point[] = [];
+  private readonly sorted = new Points();
   /**
    * The target before jitter, from the regression over `data`: computed once per `recordTime` rather than on every
    * `nextBatchSize` (sorting the history took 12–17 µs, paid per element at low load, where every batch is one).
@@ -127,9 +156,8 @@ export class BatchSizeEstimator {
   recordTime(batchSize: number, elapsedMs: number): void {
     checkNumber('batchSize', batchSize, { min: 0 });
     checkNumber('elapsedMs', elapsedMs, { min: 0 });
-    const point: [number, number] = [batchSize, elapsedMs];
-    this.data.push(point);
-    this.sorted.splice(lowerBound(this.sorted, point), 0, point);
+    this.data.insert(this.data.length, batchSize, elapsedMs);
+    this.sorted.insert(lowerBound(this.sorted, batchSize, elapsedMs), batchSize, elapsedMs);
     if (this.data.length >= MAX_DATA_POINTS) this.thinData();
     this.target = undefined;
   }
@@ -148,7 +176,7 @@ export class BatchSizeEstimator {
     if (data.length < 2) return Math.trunc(Math.max(Math.min(max, min * MAX_GROWTH_FACTOR), min + 1));
 
     let target = (this.target ??= this.regressionTarget());
-    const cap = Math.min(data[data.length - 1][0] * MAX_GROWTH_FACTOR, max);
+    const cap = Math.min(data.sizes[data.length - 1] * MAX_GROWTH_FACTOR, max);
     // Alternate a +1 jitter so the size does not get stuck (at the minimum especially), which would stop the
     // regression from extrapolating; then smear the samples across a range centred on the target.
     const jitter = data.length % 2;
@@ -190,9 +218,11 @@ export class BatchSizeEstimator {
 
   /** Removes point `index` (insertion order) from the history and from the sorted copy. */
   private drop(index: number): void {
-    const [point] = this.data.splice(index, 1);
+    const size = this.data.sizes[index];
+    const elapsedMs = this.data.times[index];
+    this.data.remove(index);
     // Equal points are interchangeable for the regression: removing the first equal one keeps the copy exact.
-    this.sorted.splice(lowerBound(this.sorted, point), 1);
+    this.sorted.remove(lowerBound(this.sorted, size, elapsedMs));
   }
 
   /** Python's `random.randrange(n)` on the injected random source. */

@@ -157,12 +157,16 @@ describe('BatchSizeEstimator: the sorted copy of its history', () => {
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
     const estimator = new BatchSizeEstimator({ random, maxBatchSize: 64 });
-    const internals = estimator as unknown as { data: [number, number][]; sorted: [number, number][] };
+    type Columns = { sizes: Float64Array; times: Float64Array; length: number };
+    const internals = estimator as unknown as { data: Columns; sorted: Columns };
+    const points = ({ sizes, times, length }: Columns) =>
+      Array.from({ length }, (_, i): [number, number] => [sizes[i], times[i]]);
     for (let i = 0; i < 500; i++) {
       const size = estimator.nextBatchSize();
       estimator.recordTime(size, Math.round((1 + 0.7 * size + random() * 3) * 4) / 4); // ties on purpose
-      const expected = internals.data.slice().sort((p, q) => p[0] - q[0] || p[1] - q[1]);
-      expect(internals.sorted).toEqual(expected);
+      const expected = points(internals.data).sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+      expect(points(internals.sorted)).toEqual(expected);
+      expect(estimator.dataPoints).toBe(internals.data.length);
     }
     expect(internals.data.length).toBeLessThan(100);
   });
