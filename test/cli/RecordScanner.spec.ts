@@ -116,7 +116,8 @@ describe('RecordScanner', () => {
         plainLine,
         fc.nat(),
         fc.constantFrom('delete', 'insert', 'replace'),
-        fc.constantFrom(...'{}[]",:.-+eE0123456789 \\tnulfase\u0000'),
+        // JSON's own characters, and look-alikes JSON.parse rejects: other spaces, a byte order mark, a non-ASCII letter.
+        fc.constantFrom(...'{}[]",:.-+eE0123456789 \\tnulfase\u0000', '\u00a0', '\u2028', '\ufeff', '\u000b', 'é'),
         (text, n, edit, char) => {
           const at = n % (text.length + 1);
           const mutated =
@@ -155,6 +156,17 @@ describe('RecordScanner', () => {
     ['an empty object', '{}'],
     ['NaN', '{"x":[NaN]}'],
     ['a truncated line', '{"x":[1,2'],
+    ['a byte order mark', '\ufeff{"x":[1]}'],
+    ['a no-break space between tokens', '{"x":\u00a0[1]}'],
+    ['a line separator after the object', '{"x":[1]}\u2028'],
+    ['a leading plus', '{"x":[+1]}'],
+    ['a fraction without its integer part', '{"x":[.5]}'],
+    ['a point without digits after it', '{"x":[1.]}'],
+    ['an exponent without digits', '{"x":[1e]}'],
+    ['Infinity', '{"x":[Infinity]}'],
+    ['an exponent beyond a double', '{"x":[1e999]}'],
+    ['a leading zero in the id', '{"id":007,"x":[1]}'],
+    ['an object id', '{"id":{"a":1},"x":[1]}'],
   ])('leaves %s to the general path', (_, text) => {
     expect(scan(text)).toBeUndefined();
   });
@@ -162,6 +174,15 @@ describe('RecordScanner', () => {
   it('keeps the last id when the id key comes twice, as JSON.parse does', () => {
     expect(scan('{"id":"a","x":[1],"id":7}')).toEqual({ values: [1], id: 7 });
     expect(scan('{"x":[1]}')).toEqual({ values: [1], id: undefined });
+  });
+
+  it('keeps the id as JSON gives it: a string stays a string, a number (even -0) a number; keys may be any text', () => {
+    expect(scan('{"id":"7","x":[1]}')).toEqual({ values: [1], id: '7' });
+    expect(scan('{"id":7,"x":[1]}')).toEqual({ values: [1], id: 7 });
+    expect(Object.is(scan('{"id":-0,"x":[1]}')!.id, -0)).toBe(true);
+    expect(scan('{"id":1E+2,"x":[1e-7]}')).toEqual({ values: [Math.fround(1e-7)], id: 100 });
+    const unicode: RecordScannerConfig = { inputKeys: ['é'], idKey: '\u2028', dtype: 'float64' };
+    expect(scan('{"\u2028":"ü","é":[-0.5]}', unicode)).toEqual({ values: [-0.5], id: 'ü' });
   });
 
   it('reads arrays longer than its first buffer, and returns a new array per line', () => {
