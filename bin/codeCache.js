@@ -7,10 +7,11 @@
 //   and used only when it is a real folder (no link) owned by this user that no one else may write to (V8 checks a
 //   cache's length and flags, not its code: a cache someone else could write would run their code, and a file
 //   they could plant would redirect this command's writes). RXJS_INFERENCE_CODE_CACHE=0 turns it off.
-// - Which: one file per bundle path and command (`predict`, `serve`, …: a command's first run decides what its cache
+// - Which: one file per bundle path and command (`predict`, `serve`, …: a command's first run that did its job decides what its cache
 //   holds), named after SHA-256s of them and of the bundle's content, the Node version and the architecture, so a
 //   rebuilt, patched or moved bundle never meets another's cache; writing a slot's new cache removes its old ones. V8 itself rejects a cache made under other flags; a rejected
 //   or unreadable cache is compiled past and written again.
+// - Only a run that ends with exit code 0 or 1 writes a cache; --help and --version use none.
 // - Any failure to read or write the cache only costs the time it would have saved: the bundle always runs.
 'use strict';
 
@@ -48,7 +49,14 @@ function cacheDir() {
  * and returns its exports, with its code cache for `command` when there is a usable one; writes the cache at exit when
  * there was none. Without a cache folder it is plainly required.
  */
-function loadWithCodeCache(file, command = '') {
+function loadWithCodeCache(file, command = '', args = []) {
+  // `--help` and `--version` run almost nothing of a command: read no cache, and leave none that would hold only that.
+  if (
+    args[0] === 'help' ||
+    args.some((arg) => arg === '--help' || arg === '-h' || arg === '--version' || arg === '-V')
+  ) {
+    return require(file);
+  }
   const dir = cacheDir();
   if (dir === undefined) return require(file);
   const source = readFileSync(file, 'utf8');
@@ -66,7 +74,11 @@ function loadWithCodeCache(file, command = '') {
   script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dirname(file));
   module.loaded = true;
   if (cachedData === undefined || script.cachedDataRejected === true) {
-    process.once('exit', () => {
+    process.once('exit', (code) => {
+      // Only a run that did its job (exit 0: all scored, 1: some records failed) leaves the cache its slot keeps until
+      // the next build: a first run that stopped at a usage error or a model that did not load (2), an interrupt (130)
+      // or a closed output (141) compiled only the start of the command, and every later run would compile the rest.
+      if (code !== 0 && code !== 1) return;
       // Written whole under a private name, then renamed: a concurrent run reads the old file, the new one or none.
       const partial = `${cacheFile}.${process.pid}`;
       try {

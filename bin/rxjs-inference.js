@@ -20,6 +20,6 @@ if (!existsSync(main)) {
 const held = () => undefined;
 process.on('SIGINT', held);
 process.on('SIGTERM', held);
-require('./codeCache.js').loadWithCodeCache(main, process.argv[2]).main(process.argv.slice(2));
+require('./codeCache.js').loadWithCodeCache(main, process.argv[2], process.argv.slice(2)).main(process.argv.slice(2));
 process.off('SIGINT', held);
 process.off('SIGTERM', held);

@@ -328,6 +328,30 @@ vm.Script = class extends Script {
     expect(readdirSync(own)).toEqual([name]);
   });
 
+  it('keeps no code cache from a run that did not do its job, or from --help: the first full run writes it', async () => {
+    const cacheDir = join(dir, 'code-cache-first');
+    const env = { ...process.env, RXJS_INFERENCE_CODE_CACHE_DIR: cacheDir };
+    const plain = (args: string[]) =>
+      new Promise<number | null>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], {
+          cwd: ROOT,
+          env,
+          stdio: ['ignore', 'ignore', 'ignore'],
+        });
+        child.on('error', reject);
+        child.on('close', resolve);
+      });
+    // A usage error and a model that does not load (exit 2), and help: each compiles only the start of `predict`.
+    expect(await plain(['predict', '--no-such-option'])).toBe(2);
+    expect(await plain(['predict', '-m', join(dir, 'missing.onnx'), '-i', join(dir, 'missing.jsonl')])).toBe(2);
+    expect(await plain(['predict', '--help'])).toBe(0);
+    expect(await plain(['--version'])).toBe(0);
+    expect(cacheFiles(cacheDir)).toEqual([]);
+    const full = await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE_DIR: cacheDir });
+    expect(full.code).toBe(0);
+    expect(cacheFiles(cacheDir)).toHaveLength(1);
+  });
+
   // Root can hand a folder to another user; others cannot (the check is the same, it only needs a second owner).
   (process.getuid?.() === 0 ? it : it.skip)("as root: uses no cache folder of another user's", async () => {
     const expected = jsonLines((await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE: '0' })).stdout);
