@@ -222,8 +222,9 @@ export class OnnxWorkerPool {
       }
       case 'result':
       case 'error': {
-        // A worker answers its batches in the order they were posted to it.
-        const job = slot.jobs[0]?.id === message.id ? slot.jobs.shift() : undefined;
+        // A worker answers its batches in the order they were posted to it (found by id all the same).
+        const at = slot.jobs.findIndex((posted) => posted.id === message.id);
+        const job = at < 0 ? undefined : slot.jobs.splice(at, 1)[0];
         this.flushIdleWaiters();
         if (job !== undefined) {
           if (message.type === 'result') this.settle(job, () => job.resolve(message.outputs));
