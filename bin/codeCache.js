@@ -11,7 +11,7 @@
 //   holds), named after SHA-256s of them and of the bundle's content, the Node version and the architecture, so a
 //   rebuilt, patched or moved bundle never meets another's cache; writing a slot's new cache removes its old ones. V8 itself rejects a cache made under other flags; a rejected
 //   or unreadable cache is compiled past and written again.
-// - Only a run that ends with exit code 0 or 1 writes a cache; --help and --version use none.
+// - Only a run that ends with exit code 0 or 1 writes a cache; --help, --version and --enable-source-maps use none.
 // - Any failure to read or write the cache only costs the time it would have saved: the bundle always runs.
 'use strict';
 
@@ -57,6 +57,9 @@ function loadWithCodeCache(file, command = '', args = []) {
   ) {
     return require(file);
   }
+  // Node maps stack traces through the bundle's source map (--enable-source-maps) only for files it loads itself, not
+  // for a vm.Script: a user debugging with it gets the plain require, and mapped traces.
+  if (process.sourceMapsEnabled === true) return require(file);
   const dir = cacheDir();
   if (dir === undefined) return require(file);
   const source = readFileSync(file, 'utf8');

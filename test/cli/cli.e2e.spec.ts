@@ -352,6 +352,20 @@ vm.Script = class extends Script {
     expect(cacheFiles(cacheDir)).toHaveLength(1);
   });
 
+  it('with --enable-source-maps, loads the bundle as a module (mapped stack traces) and uses no code cache', async () => {
+    const preloads = writePreloads();
+    const cacheDir = join(dir, 'code-cache-maps');
+    const run = await runWithPreloads([preloads.modules, preloads.codeCache], {
+      RXJS_INFERENCE_CODE_CACHE_DIR: cacheDir,
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)).toHaveLength(3);
+    expect(run.stderr).not.toContain('CODE-CACHE');
+    expect(JSON.parse(/MODULES (.*)/.exec(run.stderr)![1])).toContain(MAIN);
+    expect(cacheFiles(cacheDir)).toEqual([]);
+  });
+
   // Root can hand a folder to another user; others cannot (the check is the same, it only needs a second owner).
   (process.getuid?.() === 0 ? it : it.skip)("as root: uses no cache folder of another user's", async () => {
     const expected = jsonLines((await runWithPreloads([], { RXJS_INFERENCE_CODE_CACHE: '0' })).stdout);
