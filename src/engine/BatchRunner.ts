@@ -1,6 +1,7 @@
 import { type SchedulerLike, Subscription } from 'rxjs';
 import { describeValue, InferenceError, InferenceTimeoutError } from '../core/errors.js';
-import type { FailedRecord, InferenceArgs, InferenceContext } from '../core/types.js';
+import { BatchAbort, batchContext } from '../core/batchContext.js';
+import type { FailedRecord, InferenceArgs } from '../core/types.js';
 import type { RunInferenceMetrics } from '../metrics/RunInferenceMetrics.js';
 import type { ModelHandler } from '../models/ModelHandler.js';
 import { isOutputArray, isPartialOutput } from '../models/inferenceOutputs.js';
@@ -61,7 +62,8 @@ interface Job {
 }
 
 interface Running {
-  readonly controller: AbortController;
+  /** The call's abort side (its signal is created only if the handler reads it). */
+  readonly abort: BatchAbort;
   readonly subscription: Subscription;
   readonly span: BatchSpan | undefined;
 }
@@ -88,7 +90,7 @@ export class BatchRunner {
   /** Aborts every batch in flight (unsubscribe, error): their results will never be delivered. */
   abortAll(): void {
     for (const running of this.running) {
-      running.controller.abort();
+      running.abort.abort();
       running.subscription.unsubscribe();
       running.span?.end('aborted');
     }
@@ -114,8 +116,8 @@ export class BatchRunner {
   private attempt(job: Job, lo: number, hi: number, batch: readonly unknown[]): boolean {
     const { handler, scheduler, clock, inferenceArgs } = this.options;
     const started = clock();
-    const controller = new AbortController();
-    const context: InferenceContext = { inferenceArgs, modelId: job.model.id, signal: controller.signal, scheduler };
+    const abort = new BatchAbort();
+    const context = batchContext(inferenceArgs, job.model.id, scheduler, abort);
     const span = BatchSpan.start(this.options.tracer, job.model.id, batch.length);
     let result: unknown;
     try {
@@ -126,7 +128,7 @@ export class BatchRunner {
     }
     const promise = plainPromise(result);
     if (promise !== undefined) {
-      this.awaitPromise(job, lo, hi, batch, promise, { controller, subscription: new Subscription(), span }, started);
+      this.awaitPromise(job, lo, hi, batch, promise, { abort, subscription: new Subscription(), span }, started);
       return false;
     }
     const outputs$ = asyncOutputs(result);
@@ -134,7 +136,7 @@ export class BatchRunner {
       this.completed(job, lo, hi, batch, result as readonly unknown[], started, span);
       return true;
     }
-    const running: Running = { controller, subscription: new Subscription(), span };
+    const running: Running = { abort, subscription: new Subscription(), span };
     this.running.add(running);
     let finished = false;
     let settledSync = true;
@@ -227,7 +229,7 @@ export class BatchRunner {
           `A batch of ${size} took longer than timeoutMs (${timeoutMs} ms) on model '${job.model.id || '(default)'}'.`,
           timeoutMs,
         );
-        running.controller.abort(error);
+        running.abort.abort(error);
         expire(error);
       }, timeoutMs),
     );

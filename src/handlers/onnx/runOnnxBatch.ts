@@ -1,3 +1,4 @@
+import { knownUnaborted } from '../../core/batchContext.js';
 import { InferenceError, messageOf } from '../../core/errors.js';
 import type { InferenceContext, PredictionResult } from '../../core/types.js';
 import { checkFinite, checkStackedFinite } from '../../tensors/checkFinite.js';
@@ -59,8 +60,11 @@ export async function runOnnxBatch<E, I>(
   }
   const shares: OnnxTensor[][] = outputNames.map(() => []);
   for (let start = 0; start < n; start += runSize) {
-    if (context.signal.aborted && stacked !== undefined && pool !== undefined) releaseFeeds(pool, stacked);
-    context.signal.throwIfAborted();
+    // The engine's context is known unaborted without creating its signal (an AbortSignal per batch; issue 11, P3).
+    if (!knownUnaborted(context)) {
+      if (context.signal.aborted && stacked !== undefined && pool !== undefined) releaseFeeds(pool, stacked);
+      context.signal.throwIfAborted();
+    }
     const end = Math.min(n, start + runSize);
     const feeds = stacked ?? packRun(checked, inputs, start, end, runSize, pool);
     stacked = undefined;

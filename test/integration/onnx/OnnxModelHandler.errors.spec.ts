@@ -1,6 +1,8 @@
 import { InferenceError, InvalidExampleError, OnnxModelHandler } from '../../../src/index';
 import type { OnnxModel } from '../../../src/index';
 import { convNet, embedding, fixedBatch, mlp, twoInputsTwoOutputs } from '../../../scripts/fixtures/onnx';
+import { asapScheduler } from 'rxjs';
+import { BatchAbort, batchContext } from '../../../src/core/batchContext';
 import { context } from './onnxTestUtils';
 
 /** Runs `batch` on a fresh model of `bytes` and returns the rejection. */
@@ -150,6 +152,26 @@ describe('OnnxModelHandler: bad examples fail with InvalidExampleError naming el
       'unsubscribed',
     );
     expect(run).not.toHaveBeenCalled();
+    await handler.releaseModel(model);
+  });
+
+  it("the engine's context: runs without creating its signal, and an abort during a run stops before the next", async () => {
+    const fixture = fixedBatch();
+    const handler = new OnnxModelHandler({ modelUri: fixture.bytes });
+    const model = await handler.loadModel();
+    const abort = new BatchAbort();
+    const reads = jest.spyOn(abort, 'signal', 'get');
+    const original = model.session.run.bind(model.session);
+    const run = jest.spyOn(model.session, 'run').mockImplementation(async (...args: Parameters<typeof original>) => {
+      expect(reads).not.toHaveBeenCalled();
+      abort.abort(new Error('unsubscribed'));
+      return original(...args);
+    });
+    const batch = fixture.sample(6); // two runs of the fixed batch size 4
+    await expect(
+      handler.runInference(batch, model, batchContext(undefined, 'm', asapScheduler, abort)),
+    ).rejects.toThrow('unsubscribed');
+    expect(run).toHaveBeenCalledTimes(1);
     await handler.releaseModel(model);
   });
 });
