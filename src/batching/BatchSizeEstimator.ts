@@ -154,8 +154,11 @@ export class BatchSizeEstimator {
    * @param elapsedMs Its duration in milliseconds.
    */
   recordTime(batchSize: number, elapsedMs: number): void {
-    checkNumber('batchSize', batchSize, { min: 0 });
-    checkNumber('elapsedMs', elapsedMs, { min: 0 });
+    // The checks' own work (options object, message choice) only when a value is not plainly valid: once per batch.
+    if (!(typeof batchSize === 'number' && batchSize >= 0 && batchSize < Infinity))
+      checkNumber('batchSize', batchSize, { min: 0 });
+    if (!(typeof elapsedMs === 'number' && elapsedMs >= 0 && elapsedMs < Infinity))
+      checkNumber('elapsedMs', elapsedMs, { min: 0 });
     this.data.insert(this.data.length, batchSize, elapsedMs);
     this.sorted.insert(lowerBound(this.sorted, batchSize, elapsedMs), batchSize, elapsedMs);
     if (this.data.length >= MAX_DATA_POINTS) this.thinData();

@@ -133,6 +133,11 @@ describe('BatchSizeEstimator', () => {
     expect(() => estimator.recordTime(1, Number.NaN)).toThrow(
       expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/elapsedMs/) }),
     );
+    for (const bad of ['2', Infinity, -Infinity, -0.5]) {
+      expect(() => estimator.recordTime(bad as unknown as number, 1)).toThrow(/batchSize/);
+      expect(() => estimator.recordTime(1, bad as unknown as number)).toThrow(/elapsedMs/);
+    }
+    expect(estimator.dataPoints).toBe(0);
   });
 
   describe('config validation', () => {
