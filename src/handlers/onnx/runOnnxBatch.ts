@@ -71,15 +71,16 @@ export async function runOnnxBatch<E, I>(
     let results: Readonly<Record<string, RunOutput | undefined>>;
     try {
       results = await runner.run(feeds, start);
-      if (pool) releaseFeeds(pool, feeds);
     } catch (error) {
-      if (pool) releaseFeeds(pool, feeds);
       if (!runner.isRunFailure(error)) throw error;
       throw new InferenceError(
         `ONNX Runtime failed on a batch of ${n} (rows ${start}–${end - 1}) of \`${model.source}\`: ` + messageOf(error),
         n,
         { cause: error },
       );
+    } finally {
+      // Settled, either way: the stacked inputs are read no more.
+      if (pool) releaseFeeds(pool, feeds);
     }
     splitRun(results, outputNames, runSize, end - start, shares);
   }
