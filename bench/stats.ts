@@ -14,6 +14,13 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank];
 }
 
+/** Elements per second of `run()`, which handles `n` elements (awaited). */
+export async function rate(n: number, run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return (n / (performance.now() - start)) * 1000;
+}
+
 /** Milliseconds `fn` takes (awaited). */
 export async function timeMs(fn: () => unknown): Promise<number> {
   const start = performance.now();

@@ -4,7 +4,8 @@ import { mlp } from '../../scripts/fixtures/onnx';
 import type { Library } from '../lib';
 import { pipeline } from '../pipeline';
 import type { BenchRow } from '../result';
-import { fmt, interleaved, median } from '../stats';
+import { rawLoops } from '../rawLoops';
+import { fmt, interleaved, median, rate } from '../stats';
 import { row } from './onnx';
 
 /** Where the fast-hardware rows run their model. */
@@ -106,39 +107,10 @@ export async function fastHardwareScenario({
     for (const pipe of Object.values(pipes)) pipe.close();
     return [unavailable(`fast hardware: ${name} on ${where} vs its raw loop`, String(error).split('\n')[0])];
   }
-  const rate = async (run: () => Promise<unknown>) => {
-    const start = performance.now();
-    await run();
-    return (n / (performance.now() - start)) * 1000;
-  };
-
-  // The raw loop in its best form, as P1's: inputs stacked ONCE per batch size, one session.run per batch, no split.
-  const stacked = (size: number) => {
-    const data = new Float32Array(size * width);
-    for (let p = 0; p < size; p++) data.set(distinct[p % distinct.length], p * width);
-    return new ort.Tensor('float32', data, [size, width]);
-  };
-  // Both raw loops run exactly n elements, as the library does (a last, smaller batch where size does not divide n):
-  // padding that batch ran more elements than the rate counts.
-  const raw = (size: number) => {
-    const input = stacked(size);
-    const rest = n % size === 0 ? undefined : stacked(n % size);
-    return () =>
-      rate(async () => {
-        for (let done = 0; done + size <= n; done += size) await session.run({ input });
-        if (rest !== undefined) await session.run({ input: rest });
-      });
-  };
-  // The raw loop as a user writes it: a fresh buffer per batch, each element set() at its offset.
-  const rawStacking = (size: number) => () =>
-    rate(async () => {
-      for (let done = 0; done < n; done += size) {
-        const count = Math.min(size, n - done);
-        const data = new Float32Array(count * width);
-        for (let p = 0; p < count; p++) data.set(elements[done + p], p * width);
-        await session.run({ input: new ort.Tensor('float32', data, [count, width]) });
-      }
-    });
+  // The raw loop in its best form (inputs stacked once per batch size), and as a user writes it (`rawStacking`).
+  const loops = rawLoops(elements, width);
+  const raw = (size: number) => loops.raw(size, session);
+  const rawStacking = (size: number) => loops.rawStacking(size, session);
   await raw(SCAN[device][1])(); // warm-up (shader compilation, thread pool)
   const scan: Record<number, number> = {};
   for (const size of SCAN[device]) scan[size] = Math.max(await raw(size)(), await raw(size)());
@@ -150,7 +122,7 @@ export async function fastHardwareScenario({
   );
 
   const variants: Record<string, () => Promise<number>> = { raw: raw(best) };
-  for (const [key, pipe] of Object.entries(pipes)) variants[key] = () => rate(() => pipe.round(elements));
+  for (const [key, pipe] of Object.entries(pipes)) variants[key] = () => rate(n, () => pipe.round(elements));
   variants.rawStacking = rawStacking(best);
   const values = await interleaved(variants, { reps, warmup: 2 });
   for (const pipe of Object.values(pipes)) pipe.close();

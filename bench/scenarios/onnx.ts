@@ -6,7 +6,8 @@ import { mlp } from '../../scripts/fixtures/onnx';
 import type { Library } from '../lib';
 import { pipeline } from '../pipeline';
 import type { BenchRow } from '../result';
-import { fmt, interleaved, median, percentile } from '../stats';
+import { rawLoops } from '../rawLoops';
+import { fmt, interleaved, median, percentile, rate } from '../stats';
 
 const DIMS = [512, 1024, 1024, 10];
 
@@ -19,13 +20,6 @@ export interface OnnxBenchOptions {
   readonly log: (line: string) => void;
 }
 
-/** Elements/s of `run(n)` over `n` elements. */
-async function rate(n: number, run: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await run();
-  return (n / (performance.now() - start)) * 1000;
-}
-
 /**
  * P1, P3 and P4: the ONNX MLP 512→1024→1024→10 on the CPU, through `runInference` and through a raw `session.run`
  * loop at its best fixed batch size, interleaved in one process.
@@ -36,20 +30,10 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const elements = Array.from({ length: n }, (_, i) => distinct[i % distinct.length]);
   const session = await ort.InferenceSession.create(fixture.bytes);
 
-  // The raw baseline in its best form: inputs stacked once per batch size, one `session.run` per batch, no split.
-  const stacked = (size: number) => {
-    const data = new Float32Array(size * DIMS[0]);
-    for (let p = 0; p < size; p++) data.set(distinct[p % distinct.length], p * DIMS[0]);
-    return new ort.Tensor('float32', data, [size, DIMS[0]]);
-  };
+  // The raw baseline in its best form (inputs stacked once per batch size), and as a user writes it (`rawStacking`).
+  const loops = rawLoops(elements, DIMS[0]);
   const oneThread = await ort.InferenceSession.create(fixture.bytes, { intraOpNumThreads: 1 });
-  const raw = (size: number, on = session) => {
-    const input = stacked(size);
-    return () =>
-      rate(n, async () => {
-        for (let done = 0; done < n; done += size) await on.run({ input });
-      });
-  };
+  const raw = (size: number, on = session) => loops.raw(size, on);
   await raw(64)(); // warm-up
   const scan: Record<number, number> = {};
   for (const size of [32, 64, 128, 256, 512]) scan[size] = await raw(size)();
@@ -87,14 +71,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const workers = inFlight / 2;
   const worker2Pipe = pipeline<Float32Array>(lib, worker);
   // The raw loop plus what any pipeline must do: stack the elements into a fresh buffer per batch.
-  const rawStacking = (size: number) => () =>
-    rate(n, async () => {
-      for (let done = 0; done < n; done += size) {
-        const data = new Float32Array(size * DIMS[0]);
-        for (let p = 0; p < size; p++) data.set(elements[done + p] ?? distinct[0], p * DIMS[0]);
-        await session.run({ input: new ort.Tensor('float32', data, [size, DIMS[0]]) });
-      }
-    });
+  const rawStacking = (size: number) => loops.rawStacking(size, session);
   const values = await interleaved(
     {
       raw: raw(best),
