@@ -18,7 +18,7 @@ import type { OnnxExample, OnnxInference } from '../onnxTensors.js';
 import { runOnnxBatch } from '../runOnnxBatch.js';
 import { defaultWorkerCount } from './defaultWorkerCount.js';
 import { intraOpThreadsPerWorker } from './intraOpThreadsPerWorker.js';
-import { OnnxWorkerPool } from './OnnxWorkerPool.js';
+import { BATCHES_PER_WORKER, OnnxWorkerPool } from './OnnxWorkerPool.js';
 import { WorkerRunError } from './WorkerRunError.js';
 
 /**
@@ -247,9 +247,6 @@ export class OnnxWorkerModelHandler<
     return wanted === 'cpu' ? sessionOptions : sessionOptionsFor(sessionOptions, device);
   }
 }
-
-/** Batches in flight per worker by default: the one it runs and the next, waiting in its thread (see OnnxWorkerPool). */
-const BATCHES_PER_WORKER = 2;
 
 /** The default pool size on a device, for this machine's cores (see `defaultWorkerCount`). */
 function defaultWorkers(device: OnnxExecutionDevice): number {

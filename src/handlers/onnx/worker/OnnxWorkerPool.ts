@@ -5,8 +5,11 @@ import { WORKER_SOURCE } from './workerSource.js';
 import type { OnnxWorkerPoolOptions, WireTensor, WorkerMessage, WorkerRunExtras } from './workerProtocol.js';
 import { WorkerRunError } from './WorkerRunError.js';
 
-/** Batches posted to one worker at a time: the one it runs and the next, waiting in its thread. */
-const DEFAULT_DEPTH = 2;
+/**
+ * Batches posted to one worker at a time: the one it runs and the next, waiting in its thread, so that it starts the
+ * next without waiting for the pool's thread. `OnnxWorkerModelHandler.concurrency()` keeps as many per worker in flight.
+ */
+export const BATCHES_PER_WORKER = 2;
 
 interface Job {
   readonly id: number;
@@ -42,7 +45,7 @@ interface Slot {
  * event loop stays responsive.
  *
  * - `ready` resolves once every worker has loaded the model (rejects with a `ModelLoadError` if one cannot).
- * - `run(feeds, …)` queues a batch; it is posted to the worker with the fewest batches, up to `depth` (2) per worker:
+ * - `run(feeds, …)` queues a batch; it is posted to the worker with the fewest batches, up to `BATCHES_PER_WORKER` (2) per worker:
  *   a busy worker holds the next batch and starts it as soon as its run ends, without a round trip through this
  *   thread (which may be busy stacking or splitting). Input buffers are TRANSFERRED (the caller's arrays are
  *   detached), outputs are transferred back. A failing `session.run` rejects with the worker's message; the worker
@@ -270,16 +273,19 @@ export class OnnxWorkerPool {
   }
 
   /**
-   * Posts queued batches to the ready workers with the fewest batches, up to `depth` each: an idle worker first, then
+   * Posts queued batches to the ready workers with the fewest batches, up to `BATCHES_PER_WORKER` each: an idle worker first, then
    * a second batch to a busy one, which waits in that thread and starts the moment the first ends (no round trip
    * through this thread's event loop between two runs).
    */
   private dispatch(): void {
-    const depth = this.options.depth ?? DEFAULT_DEPTH;
     while (this.queue.length > 0) {
       let target: Slot | undefined;
       for (const slot of this.slots) {
-        if (slot.ready && slot.jobs.length < depth && (target === undefined || slot.jobs.length < target.jobs.length)) {
+        if (
+          slot.ready &&
+          slot.jobs.length < BATCHES_PER_WORKER &&
+          (target === undefined || slot.jobs.length < target.jobs.length)
+        ) {
           target = slot;
         }
       }

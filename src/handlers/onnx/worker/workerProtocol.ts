@@ -20,11 +20,6 @@ export interface OnnxWorkerPoolOptions {
   /** Number of workers, each with its own session. */
   readonly size: number;
   /**
-   * Batches posted to one worker at once: with 2, a worker holds the next batch while it runs one, and starts it
-   * without waiting for the pool's thread. @default 2
-   */
-  readonly depth?: number;
-  /**
    * The process-wide WebGPU lock (`webGpuLockBuffer()`) for a model on WebGPU: each worker then creates, runs and
    * releases its session only while holding it. @default undefined (no lock: not a WebGPU model)
    */
