@@ -15,12 +15,14 @@ export function checkFinite(batch: CheckedBatch, inputs: readonly TensorInputSpe
   const n = batch.data[0].length;
   for (let k = 0; k < inputs.length; k++) {
     const type = batch.types[k];
-    if (type !== 'float32' && type !== 'float64') continue;
-    const bad = firstNonFiniteIn(batch.data[k] as FloatData[], 0, n);
-    if (bad !== undefined) {
-      throw elementError(bad.position, inputs[k].name, nonFiniteMessage(bad.value, bad.index));
-    }
+    if (type === 'float32' || type === 'float64') checkElementsFinite(batch, inputs, k, n);
   }
+}
+
+/** The rule for float input `k`: its elements scanned one by one, the first NaN or ±Infinity named. */
+function checkElementsFinite(batch: CheckedBatch, inputs: readonly TensorInputSpec[], k: number, n: number): void {
+  const bad = firstNonFiniteIn(batch.data[k] as FloatData[], 0, n);
+  if (bad !== undefined) throw elementError(bad.position, inputs[k].name, nonFiniteMessage(bad.value, bad.index));
 }
 
 /**
@@ -41,8 +43,7 @@ export function checkStackedFinite(
     const stacked = (feeds[inputs[k].name].data as FloatData).subarray(0, n * size);
     const at = firstNonFiniteInPlace(stacked);
     if (at === undefined) {
-      const bad = firstNonFiniteIn(batch.data[k] as FloatData[], 0, n);
-      if (bad !== undefined) throw elementError(bad.position, inputs[k].name, nonFiniteMessage(bad.value, bad.index));
+      checkElementsFinite(batch, inputs, k, n);
     } else if (at >= 0) {
       const position = Math.floor(at / size);
       throw elementError(position, inputs[k].name, nonFiniteMessage(stacked[at], at - position * size));
