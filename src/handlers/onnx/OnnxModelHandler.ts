@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchElementsConfig } from '../../batching/BatchElementsConfig.js';
 import { describeValue, messageOf, ModelLoadError } from '../../core/errors.js';
@@ -21,6 +22,7 @@ import {
 import type { OnnxExample, OnnxInference } from './onnxTensors.js';
 import type { PackedTensor } from '../../tensors/packRun.js';
 import { runOnnxBatch } from './runOnnxBatch.js';
+import { onnxCpuMaxBatchSize } from './onnxCpuMaxBatchSize.js';
 import type { NamedOnnxInferenceFn } from './OnnxInferenceFn.js';
 import { PartialOutput } from '../../core/PartialOutput.js';
 import { streamingPromise } from '../../core/streamingPromise.js';
@@ -29,8 +31,7 @@ import { ONNX_CONFIG_KEYS, type OnnxModelHandlerConfig } from './OnnxModelHandle
 
 export { ONNX_CONFIG_KEYS, type OnnxModelHandlerConfig } from './OnnxModelHandlerConfig.js';
 
-/** The default `maxBatchSize` on the CPU, where ONNX Runtime's throughput has plateaued (bench P1). */
-export const ONNX_CPU_MAX_BATCH_SIZE = 512;
+export { ONNX_CPU_MAX_BATCH_SIZE } from './onnxCpuMaxBatchSize.js';
 /** The default `maxBatchSize` on a GPU device: WebGPU on an H200 gained up to batches of 1024–4096 (SPEC §8). */
 export const ONNX_GPU_MAX_BATCH_SIZE = 4096;
 
@@ -163,11 +164,13 @@ export class OnnxModelHandler<
   /** The configured batching preferences, with a key on every input's dtype and dims. */
   override batchConfig(): BatchElementsConfig<E> {
     const { batchKeyFn: userKey, ...rest } = this.config.batch;
-    // ONNX Runtime's CPU throughput plateaus by batches of 128–512 (bench P1); Beam's default bound of 10,000 only
-    // adds latency and memory there, and the estimator did grow batches to thousands. GPUs keep gaining up to
-    // 1024–4096 (WebGPU on an H200, SPEC §8). Read before the model loads, so it follows the requested device; a
-    // `batch` option overrides it.
-    const bound = this.config.device === 'cpu' ? ONNX_CPU_MAX_BATCH_SIZE : ONNX_GPU_MAX_BATCH_SIZE;
+    // ONNX Runtime's CPU throughput plateaus by batches of 128–512 with a few threads, and 1024–2048 with 16 (bench
+    // P1, group fast); Beam's default bound of 10,000 only adds latency and memory there, and the estimator did grow
+    // batches to thousands. GPUs keep gaining up to 1024–4096 (WebGPU on an H200, SPEC §8). Read before the model
+    // loads, so it follows the requested device and the session's intra-op threads (onnxruntime's default, 0, is one
+    // per core); a `batch` option overrides it.
+    const threads = this.config.sessionOptions?.intraOpNumThreads || availableParallelism();
+    const bound = this.config.device === 'cpu' ? onnxCpuMaxBatchSize(threads) : ONNX_GPU_MAX_BATCH_SIZE;
     const maxBatchSize =
       rest.maxBatchSize ?? (rest.minBatchSize === undefined || rest.minBatchSize <= bound ? bound : undefined);
     return {

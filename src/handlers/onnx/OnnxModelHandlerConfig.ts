@@ -46,10 +46,12 @@ export interface OnnxModelHandlerConfig {
   readonly onWarning?: (message: string) => void;
   /**
    * Batching preferences (Beam's `batch_elements_kwargs`), overridable per operator. A `batchKeyFn` here is combined
-   * with the shape key: elements of different shapes never share a batch. `maxBatchSize` follows the device: 512 on
-   * the CPU, where ONNX Runtime's throughput has plateaued; 4096 for `'gpu'`, `'webgpu'` and `'cuda'`, as GPUs keep
-   * gaining up to batches of 1024–4096 (SPEC §8). An explicit `maxBatchSize` (here or in the operator's config) wins.
-   * @default { maxBatchSize: 512 } ({ maxBatchSize: 4096 } on a GPU device)
+   * with the shape key: elements of different shapes never share a batch. `maxBatchSize` follows the device: on
+   * the CPU 64 rows per intra-op thread of the session (`sessionOptions.intraOpNumThreads`, else one per core), at
+   * least 512 and at most 2048, where ONNX Runtime's throughput has plateaued (16 threads: 1024); 4096 for `'gpu'`,
+   * `'webgpu'` and `'cuda'`, as GPUs keep gaining up to batches of 1024–4096 (SPEC §8). An explicit `maxBatchSize`
+   * (here or in the operator's config) wins.
+   * @default { maxBatchSize: 512 } up to 8 threads, 1024 with 16, 2048 from 32 ({ maxBatchSize: 4096 } on a GPU device)
    */
   readonly batch?: BatchElementsConfig<OnnxExample>;
 }

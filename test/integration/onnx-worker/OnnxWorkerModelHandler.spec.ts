@@ -14,6 +14,7 @@ import {
 import type { ModelMetadata, PredictionResult, OnnxExample, OnnxInference } from '../../../src/index';
 import { defaultWorkerCount } from '../../../src/handlers/onnx/worker/defaultWorkerCount';
 import { intraOpThreadsPerWorker } from '../../../src/handlers/onnx/worker/intraOpThreadsPerWorker';
+import { onnxCpuMaxBatchSize } from '../../../src/handlers/onnx/onnxCpuMaxBatchSize';
 import { corruptModel, mlp, twoInputsTwoOutputs, type OnnxFixture } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose, rejection, tempModels } from '../onnx/onnxTestUtils';
 
@@ -281,6 +282,26 @@ describe('OnnxWorkerModelHandler: default pool size', () => {
     } finally {
       await handler.releaseModel(model);
     }
+  });
+});
+
+describe('OnnxWorkerModelHandler: default maxBatchSize', () => {
+  it("on the CPU, onnxCpuMaxBatchSize of one worker's threads; an explicit thread count or maxBatchSize wins", () => {
+    const bound = (config: Omit<ConstructorParameters<typeof OnnxWorkerModelHandler>[0], 'modelUri'>) =>
+      new OnnxWorkerModelHandler({ modelUri: new Uint8Array(1), ...config }).batchConfig().maxBatchSize;
+    const cores = availableParallelism();
+    expect(bound({})).toBe(onnxCpuMaxBatchSize(intraOpThreadsPerWorker(cores, defaultWorkerCount(cores, 'cpu'))));
+    expect(bound({ workers: 1 })).toBe(onnxCpuMaxBatchSize(cores));
+    expect(bound({ workers: 1, sessionOptions: { intraOpNumThreads: 16 } })).toBe(1024);
+    expect(bound({ workers: 1, sessionOptions: { intraOpNumThreads: 2 } })).toBe(512);
+    expect(bound({ sessionOptions: { intraOpNumThreads: 32 }, batch: { maxBatchSize: 64 } })).toBe(64);
+    expect(bound({ device: 'webgpu' })).toBe(4096);
+  });
+
+  it('sessionOptions that are not an object still fail with the inline check', () => {
+    expect(() => new OnnxWorkerModelHandler({ modelUri: new Uint8Array(1), sessionOptions: null as never })).toThrow(
+      /sessionOptions/,
+    );
   });
 });
 

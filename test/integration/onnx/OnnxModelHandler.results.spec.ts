@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import type { Tensor } from 'onnxruntime-node';
+import { onnxCpuMaxBatchSize } from '../../../src/handlers/onnx/onnxCpuMaxBatchSize';
 import { OnnxModelHandler } from '../../../src/index';
 import type { OnnxModel, OnnxTensor } from '../../../src/index';
 import {
@@ -258,11 +260,20 @@ describe('OnnxModelHandler: shapes', () => {
     expect(config.batchKeyFn!(new Float32Array(2))).toBe('float32[2]|user');
   });
 
-  it('the default maxBatchSize follows the device (SPEC §8); an explicit one wins', () => {
+  it('the default maxBatchSize follows the device and, on the CPU, the session threads (SPEC §8); an explicit one wins', () => {
     const bound = (config: Partial<ConstructorParameters<typeof OnnxModelHandler>[0]>) =>
       new OnnxModelHandler({ modelUri: new Uint8Array(1), ...config }).batchConfig().maxBatchSize;
-    expect(bound({})).toBe(512);
-    expect(bound({ device: 'cpu' })).toBe(512);
+    // onnxruntime's default (no intraOpNumThreads, or 0) is a thread per core.
+    const perCore = onnxCpuMaxBatchSize(availableParallelism());
+    expect([bound({}), bound({ device: 'cpu' }), bound({ sessionOptions: { intraOpNumThreads: 0 } })]).toEqual([
+      perCore,
+      perCore,
+      perCore,
+    ]);
+    expect(bound({ sessionOptions: { intraOpNumThreads: 2 } })).toBe(512);
+    expect(bound({ sessionOptions: { intraOpNumThreads: 16 } })).toBe(1024);
+    expect(bound({ sessionOptions: { intraOpNumThreads: 16 }, batch: { maxBatchSize: 300 } })).toBe(300);
+    expect(bound({ device: 'webgpu', sessionOptions: { intraOpNumThreads: 2 } })).toBe(4096);
     expect([bound({ device: 'gpu' }), bound({ device: 'webgpu' }), bound({ device: 'cuda' })]).toEqual([
       4096, 4096, 4096,
     ]);

@@ -123,10 +123,25 @@ export class OnnxWorkerModelHandler<
     }
     // The main thread only probes the model: a stand-in function tells it that outputs come from an inferenceFn.
     // The inline handler validates the rest of the config (and knows no `workers`).
-    const { workers: _workers, ...inline } = config ?? ({} as OnnxWorkerModelHandlerConfig);
-    this.inline = new OnnxModelHandler<E, I>({ ...inline, inferenceFn: inferenceFn ? probeOnly : undefined });
+    // Its batch bound on the CPU follows the intra-op threads of one worker's session (`onnxCpuMaxBatchSize`), so it
+    // is told them (its own probe session, which runs nothing, gets them too).
     checkNumber('workers', config.workers, { min: 1, integer: true });
     this.workers = config.workers;
+    const { workers: _workers, ...inline } = config;
+    const threads = intraOpThreadsPerWorker(
+      availableParallelism(),
+      config.workers ?? defaultWorkers(config.device === 'webgpu' ? 'webgpu' : 'cpu'),
+    );
+    this.inline = new OnnxModelHandler<E, I>({
+      ...inline,
+      // Anything but an object is left as given, for the inline handler's own check to name.
+      sessionOptions:
+        inline.sessionOptions === undefined ||
+        (typeof inline.sessionOptions === 'object' && inline.sessionOptions !== null)
+          ? { intraOpNumThreads: threads, ...inline.sessionOptions }
+          : inline.sessionOptions,
+      inferenceFn: inferenceFn ? probeOnly : undefined,
+    });
   }
 
   /** The configured model path, or `''` when the model was given as bytes. */
