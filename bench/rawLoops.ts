@@ -36,5 +36,21 @@ export function rawLoops(elements: readonly Float32Array[], width: number) {
           }
         });
     },
+    /**
+     * The raw loop stacking into ONE buffer allocated up front (each batch's elements `set()` over the last batch's):
+     * the most an inline pipeline that copies each element into its batch can reach.
+     */
+    rawReusing(size: number, session: ort.InferenceSession): () => Promise<number> {
+      const data = new Float32Array(size * width);
+      return () =>
+        rate(n, async () => {
+          for (let done = 0; done < n; done += size) {
+            const count = Math.min(size, n - done);
+            for (let p = 0; p < count; p++) data.set(elements[done + p], p * width);
+            const view = count === size ? data : data.subarray(0, count * width);
+            await session.run({ input: new ort.Tensor('float32', view, [count, width]) });
+          }
+        });
+    },
   };
 }

@@ -32,6 +32,7 @@ const SCAN: Record<FastDevice, readonly number[]> = {
  * - `inline`: `OnnxModelHandler` with the default configuration (the row with the target);
  * - `worker`: `OnnxWorkerModelHandler` with the default configuration (pool size, intra-op threads, in-flight
  *   batches all default): the handler that can overlap stacking on the main thread with the model in a worker;
+ * - `inlineUnchecked`, `workerUnchecked`: the defaults with `allowNonFinite: true` (what the input check costs);
  * - `workerN`: explicit pool sizes, each with one batch more in flight than workers (info rows, to pick defaults).
  */
 export async function fastHardwareScenario({
@@ -68,9 +69,12 @@ export async function fastHardwareScenario({
   const handlerDevice = { modelUri: fixture.bytes, device } as const;
   const inline = new lib.OnnxModelHandler(handlerDevice);
   const worker = new lib.OnnxWorkerModelHandler(handlerDevice);
+  const unchecked = { ...handlerDevice, allowNonFinite: true } as const;
   const all = {
     inline: pipeline<Float32Array>(lib, inline),
     worker: pipeline<Float32Array>(lib, worker),
+    inlineUnchecked: pipeline<Float32Array>(lib, new lib.OnnxModelHandler(unchecked)),
+    workerUnchecked: pipeline<Float32Array>(lib, new lib.OnnxWorkerModelHandler(unchecked)),
     ...Object.fromEntries(
       workerPools.map((w) => [
         `worker${w}`,
@@ -111,6 +115,7 @@ export async function fastHardwareScenario({
   const loops = rawLoops(elements, width);
   const raw = (size: number) => loops.raw(size, session);
   const rawStacking = (size: number) => loops.rawStacking(size, session);
+  const rawReusing = (size: number) => loops.rawReusing(size, session);
   await raw(SCAN[device][1])(); // warm-up (shader compilation, thread pool)
   const scan: Record<number, number> = {};
   for (const size of SCAN[device]) scan[size] = Math.max(await raw(size)(), await raw(size)());
@@ -124,6 +129,7 @@ export async function fastHardwareScenario({
   const variants: Record<string, () => Promise<number>> = { raw: raw(best) };
   for (const [key, pipe] of Object.entries(pipes)) variants[key] = () => rate(n, () => pipe.round(elements));
   variants.rawStacking = rawStacking(best);
+  variants.rawReusing = rawReusing(best);
   const values = await interleaved(variants, { reps, warmup: 2 });
   for (const pipe of Object.values(pipes)) pipe.close();
   await session.release();
@@ -166,6 +172,14 @@ export async function fastHardwareScenario({
       ratioRow('worker', 'OnnxWorkerModelHandler (default config)', 'OnnxWorkerModelHandler default config', true),
     );
   }
+  for (const [key, handler] of [
+    ['inlineUnchecked', 'runInference'],
+    ['workerUnchecked', 'OnnxWorkerModelHandler'],
+  ] as const) {
+    if (!(key in values)) continue;
+    const why = 'no target: what the NaN/Infinity check of the inputs costs (default on)';
+    rows.push(ratioRow(key, `${handler} with allowNonFinite: true`, why, false));
+  }
   for (const w of workerPools.filter((pool) => `worker${pool}` in values)) {
     rows.push(ratioRow(`worker${w}`, `${w} worker(s), concurrent ${w + 1},`, 'no target: picks the defaults', false));
   }
@@ -174,6 +188,12 @@ export async function fastHardwareScenario({
       'rawStacking',
       'raw loop stacking a fresh buffer per batch',
       'no target: what materialising batch inputs costs any pipeline',
+      false,
+    ),
+    ratioRow(
+      'rawReusing',
+      'raw loop stacking into one reused buffer',
+      'no target: the most a pipeline that copies each element into its batch can reach inline',
       false,
     ),
   );
