@@ -164,7 +164,7 @@ export class OnnxModelHandler<
   /** The configured batching preferences, with a key on every input's dtype and dims. */
   override batchConfig(): BatchElementsConfig<E> {
     const { batchKeyFn: userKey, ...rest } = this.config.batch;
-    // ONNX Runtime's CPU throughput plateaus by batches of 128–512 with a few threads, and 1024–2048 with 16 (bench
+    // ONNX Runtime's CPU throughput plateaus by batches of 128–512 with a few threads, and 2048 with 16 (bench
     // P1, group fast); Beam's default bound of 10,000 only adds latency and memory there, and the estimator did grow
     // batches to thousands. GPUs keep gaining up to 1024–4096 (WebGPU on an H200, SPEC §8). Read before the model
     // loads, so it follows the requested device and the session's intra-op threads (onnxruntime's default, 0, is one

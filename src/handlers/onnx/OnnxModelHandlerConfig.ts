@@ -47,11 +47,11 @@ export interface OnnxModelHandlerConfig {
   /**
    * Batching preferences (Beam's `batch_elements_kwargs`), overridable per operator. A `batchKeyFn` here is combined
    * with the shape key: elements of different shapes never share a batch. `maxBatchSize` follows the device: on
-   * the CPU 64 rows per intra-op thread of the session (`sessionOptions.intraOpNumThreads`, else one per core), at
-   * least 512 and at most 2048, where ONNX Runtime's throughput has plateaued (16 threads: 1024); 4096 for `'gpu'`,
+   * the CPU 128 rows per intra-op thread of the session (`sessionOptions.intraOpNumThreads`, else one per core), at
+   * least 512 and at most 2048, where ONNX Runtime's throughput has plateaued (16 threads: 2048); 4096 for `'gpu'`,
    * `'webgpu'` and `'cuda'`, as GPUs keep gaining up to batches of 1024–4096 (SPEC §8). An explicit `maxBatchSize`
    * (here or in the operator's config) wins.
-   * @default { maxBatchSize: 512 } up to 8 threads, 1024 with 16, 2048 from 32 ({ maxBatchSize: 4096 } on a GPU device)
+   * @default { maxBatchSize: 512 } up to 4 threads, 1024 with 8, 2048 from 16 ({ maxBatchSize: 4096 } on a GPU device)
    */
   readonly batch?: BatchElementsConfig<OnnxExample>;
 }

@@ -292,7 +292,7 @@ describe('OnnxWorkerModelHandler: default maxBatchSize', () => {
     const cores = availableParallelism();
     expect(bound({})).toBe(onnxCpuMaxBatchSize(intraOpThreadsPerWorker(cores, defaultWorkerCount(cores, 'cpu'))));
     expect(bound({ workers: 1 })).toBe(onnxCpuMaxBatchSize(cores));
-    expect(bound({ workers: 1, sessionOptions: { intraOpNumThreads: 16 } })).toBe(1024);
+    expect(bound({ workers: 1, sessionOptions: { intraOpNumThreads: 16 } })).toBe(2048);
     expect(bound({ workers: 1, sessionOptions: { intraOpNumThreads: 2 } })).toBe(512);
     expect(bound({ sessionOptions: { intraOpNumThreads: 32 }, batch: { maxBatchSize: 64 } })).toBe(64);
     expect(bound({ device: 'webgpu' })).toBe(4096);

@@ -271,7 +271,8 @@ describe('OnnxModelHandler: shapes', () => {
       perCore,
     ]);
     expect(bound({ sessionOptions: { intraOpNumThreads: 2 } })).toBe(512);
-    expect(bound({ sessionOptions: { intraOpNumThreads: 16 } })).toBe(1024);
+    expect(bound({ sessionOptions: { intraOpNumThreads: 8 } })).toBe(1024);
+    expect(bound({ sessionOptions: { intraOpNumThreads: 16 } })).toBe(2048);
     expect(bound({ sessionOptions: { intraOpNumThreads: 16 }, batch: { maxBatchSize: 300 } })).toBe(300);
     expect(bound({ device: 'webgpu', sessionOptions: { intraOpNumThreads: 2 } })).toBe(4096);
     expect([bound({ device: 'gpu' }), bound({ device: 'webgpu' }), bound({ device: 'cuda' })]).toEqual([
