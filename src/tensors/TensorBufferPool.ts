@@ -18,13 +18,21 @@ export class TensorBufferPool {
   /** Free buffers per type, smallest first. */
   private readonly free = new Map<TensorType, ArrayBuffer[]>();
 
-  constructor(private readonly maxFreePerType = 2) {}
+  /**
+   * @param maxFreePerType free buffers kept per element type
+   * @param options.scannableFloats whether new float32/float64 buffers live in WebAssembly memory of their own, for
+   *   the NaN/Infinity scan in place; without that check (`allowNonFinite`) plain arrays are enough. @default true
+   */
+  constructor(
+    private readonly maxFreePerType = 2,
+    private readonly options: { readonly scannableFloats?: boolean } = {},
+  ) {}
 
   /**
    * An array for `length` values of `type`: a view of the smallest free buffer that holds them, whose values are
    * whatever the last batch left (the caller writes every value, padding included), else a new zero-filled array —
    * for float32 and float64 in WebAssembly memory of its own (`allocateScannable`), so that the NaN/Infinity rule
-   * scans the stacked batch where it lies (`checkStackedFinite`).
+   * scans the stacked batch where it lies (`checkStackedFinite`), unless the pool was made without `scannableFloats`.
    */
   acquire(type: TensorType, length: number): TensorTypedArray | string[] {
     const list = type === 'string' ? undefined : this.free.get(type);
@@ -37,7 +45,7 @@ export class TensorBufferPool {
         }
       }
     }
-    if (type === 'float32' || type === 'float64') {
+    if ((type === 'float32' || type === 'float64') && this.options.scannableFloats !== false) {
       const scannable = allocateScannable(type === 'float64', length);
       if (scannable !== undefined) return scannable;
     }

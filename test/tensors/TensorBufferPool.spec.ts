@@ -58,6 +58,17 @@ describe('TensorBufferPool', () => {
     expect(firstNonFiniteInPlace(new Float32Array(100))).toBeUndefined(); // not scannable: the caller scans it
   });
 
+  it('without scannableFloats, hands out plain float arrays, and reuses them the same way', () => {
+    const pool = new TensorBufferPool(2, { scannableFloats: false });
+    for (const type of ['float32', 'float64'] as const) {
+      const data = pool.acquire(type, 100) as Float32Array | Float64Array;
+      expect(data).toEqual(type === 'float32' ? new Float32Array(100) : new Float64Array(100));
+      expect(firstNonFiniteInPlace(data)).toBeUndefined();
+      pool.release(type, data);
+      expect((pool.acquire(type, 60) as Float32Array).buffer).toBe(data.buffer);
+    }
+  });
+
   it('never pools strings, offset views or empty arrays, and takes a buffer back only once', () => {
     const pool = new TensorBufferPool();
     pool.release('string', pool.acquire('string', 3));

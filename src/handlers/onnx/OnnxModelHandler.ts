@@ -257,7 +257,9 @@ export class OnnxModelHandler<
       const run = (feeds: Record<string, Tensor>) =>
         runOptions ? session.run(feeds, outputNames, runOptions) : session.run(feeds, outputNames);
       let pool = this.inputBuffers.get(model);
-      if (pool === undefined) this.inputBuffers.set(model, (pool = new TensorBufferPool()));
+      // Without the NaN/Infinity check nothing scans the batch, so it needs no WebAssembly memory of its own.
+      const scannableFloats = !allowNonFinite;
+      if (pool === undefined) this.inputBuffers.set(model, (pool = new TensorBufferPool(2, { scannableFloats })));
       return runOnnxBatch<E, I>(batch, model, context, allowNonFinite, {
         run: device === 'webgpu' ? (packed) => locked(() => run(toFeeds(packed))) : (packed) => run(toFeeds(packed)),
         isRunFailure: () => true,

@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import { ModelHandler, OnnxModelHandler, type OnnxExample, type OnnxTensor } from '../../../src/index';
 import { TensorBufferPool } from '../../../src/tensors/TensorBufferPool';
+import { firstNonFiniteInPlace } from '../../../src/tensors/scannableFloats';
 import { fixedBatch, identity } from '../../../scripts/fixtures/onnx';
 import { context, expectTensorClose } from './onnxTestUtils';
 
@@ -122,6 +123,29 @@ describe('OnnxModelHandler: batch input buffers reused across batches', () => {
     } finally {
       release.mockRestore();
       await handler.releaseModel(model);
+    }
+  });
+
+  it('stacks float batches in scannable memory only when the NaN/Infinity check is on', async () => {
+    const acquire = jest.spyOn(TensorBufferPool.prototype, 'acquire');
+    try {
+      for (const allowNonFinite of [false, true]) {
+        const handler = new OnnxModelHandler<Float32Array, OnnxTensor>({ modelUri: fixture.bytes, allowNonFinite });
+        const model = await handler.loadModel();
+        try {
+          acquire.mockClear();
+          const batch = rows(4, 0);
+          const results = await handler.runInference(batch, model, context());
+          results.forEach((r, p) => expect(values(r.inference)).toEqual(Array.from(batch[p])));
+          const stacked = acquire.mock.results[0].value as Float32Array;
+          // The in-place scan answers undefined for memory it cannot read (a plain array).
+          expect(firstNonFiniteInPlace(stacked) === undefined).toBe(allowNonFinite);
+        } finally {
+          await handler.releaseModel(model);
+        }
+      }
+    } finally {
+      acquire.mockRestore();
     }
   });
 
