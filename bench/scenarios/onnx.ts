@@ -72,6 +72,8 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const worker2Pipe = pipeline<Float32Array>(lib, worker);
   // The raw loop plus what any pipeline must do: stack the elements into a fresh buffer per batch.
   const rawStacking = (size: number) => loops.rawStacking(size, session);
+  // … and into one buffer allocated up front: the most an inline pipeline that copies its elements can reach.
+  const rawReusing = (size: number) => loops.rawReusing(size, session);
   const values = await interleaved(
     {
       raw: raw(best),
@@ -86,6 +88,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
       rawOneThread: raw(best, oneThread),
       worker2: () => rate(n, () => worker2Pipe.round(elements)),
       rawStacking: rawStacking(best),
+      rawReusing: rawReusing(best),
     },
     { reps },
   );
@@ -94,7 +97,9 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const [hotWorkerRate, rawOneThreadRate, cappedRate] = [values.hotWorker, values.rawOneThread, values.capped].map(
     median,
   );
-  const [worker2Rate, rawStackingRate] = [values.worker2, values.rawStacking].map(median);
+  const [worker2Rate, rawStackingRate, rawReusingRate] = [values.worker2, values.rawStacking, values.rawReusing].map(
+    median,
+  );
   // capped / default, rep by rep (adjacent runs): the comparison the two P1 rows are read for.
   const defaultCap = inline.batchConfig().maxBatchSize;
   const inlineVsRaw = median(values.inline.map((v, i) => v / values.raw[i]));
@@ -186,6 +191,10 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
     row('P1', 'raw session.run + stacking into a fresh buffer per batch vs raw', rawStackingRate, rawRate, undefined, {
       unit: 'elements/s',
       note: `${note}; no target: the cost of materialising batch inputs, which runInference pays too`,
+    }),
+    row('P1', 'raw session.run + stacking into one reused buffer vs raw', rawReusingRate, rawRate, undefined, {
+      unit: 'elements/s',
+      note: `${note}; no target: the most an inline pipeline that copies each element into its batch can reach`,
     }),
     row('P1', 'runInference with batch.maxBatchSize = the raw best batch vs raw', cappedRate, rawRate, undefined, {
       unit: 'elements/s',
