@@ -238,6 +238,10 @@ describe('package entry points', () => {
     const map = JSON.parse(readFileSync(join(installed, 'dist', 'cjs', 'operators', 'runInference.js.map'), 'utf8'));
     expect(map.sourcesContent).toHaveLength(map.sources.length);
     expect(map.sourcesContent[0]).toContain('export function runInference');
+    // The command's bundle maps to the same sources (for --enable-source-maps) without a second copy of them.
+    const bundleMap = JSON.parse(readFileSync(join(installed, 'dist', 'cjs', 'cli', 'bundle.js.map'), 'utf8'));
+    expect(bundleMap.sources).toContain('../../../src/cli/main.ts');
+    expect(bundleMap.sourcesContent).toBeUndefined();
     expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).scripts.prepack).toBe('npm run build');
   });
 
