@@ -131,6 +131,15 @@ export async function fastHardwareScenario({
   variants.rawStacking = rawStacking(best);
   variants.rawReusing = rawReusing(best);
   const values = await interleaved(variants, { reps, warmup: 2 });
+  // The two default configurations again, each next to the raw loop alone: in the interleave above, other sessions run
+  // between a pipeline's rounds, which slowed the library's rounds on 2 cores (P1: 0.73–0.77× there, 0.95–1.00× alone).
+  const alone: Record<string, Record<'raw' | 'library', number[]>> = {};
+  for (const key of ['inline', 'worker'].filter((k) => k in pipes)) {
+    alone[key] = await interleaved(
+      { raw: raw(best), library: () => rate(n, () => pipes[key].round(elements)) },
+      { reps, warmup: 1 },
+    );
+  }
   for (const pipe of Object.values(pipes)) pipe.close();
   await session.release();
 
@@ -170,6 +179,24 @@ export async function fastHardwareScenario({
   if ('worker' in values) {
     rows.push(
       ratioRow('worker', 'OnnxWorkerModelHandler (default config)', 'OnnxWorkerModelHandler default config', true),
+    );
+  }
+  for (const [key, pair] of Object.entries(alone)) {
+    const handler = key === 'inline' ? 'runInference' : 'OnnxWorkerModelHandler';
+    rows.push(
+      row(
+        'F',
+        `fast hardware: ${name} on ${where}, ${handler} (default config) vs its raw loop, the two alone in one interleave`,
+        median(pair.library),
+        median(pair.raw),
+        undefined,
+        {
+          unit: 'elements/s',
+          note:
+            `${note}; no target: no other variant runs between their rounds; paired per-rep ratio ` +
+            `${median(pair.library.map((v, i) => v / pair.raw[i])).toFixed(2)}×`,
+        },
+      ),
     );
   }
   for (const [key, handler] of [
