@@ -71,9 +71,16 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const workers = inFlight / 2;
   const worker2Pipe = pipeline<Float32Array>(lib, worker);
   // The raw loop plus what any pipeline must do: stack the elements into a fresh buffer per batch.
-  const rawStacking = (size: number) => loops.rawStacking(size, session);
+  // Each raw variant runs on a session of its own, as each library pipeline does: onnxruntime's intra-op thread pool is
+  // per session, and a session whose pool ran last runs faster (10–25 % here), so variants sharing one session would
+  // be favoured over the pipelines between whose rounds other sessions always run.
+  const stackingSession = await ort.InferenceSession.create(fixture.bytes);
+  const reusingSession = await ort.InferenceSession.create(fixture.bytes);
+  await loops.raw(best, stackingSession)();
+  await loops.raw(best, reusingSession)();
+  const rawStacking = (size: number) => loops.rawStacking(size, stackingSession);
   // … and into one buffer allocated up front: the most an inline pipeline that copies its elements can reach.
-  const rawReusing = (size: number) => loops.rawReusing(size, session);
+  const rawReusing = (size: number) => loops.rawReusing(size, reusingSession);
   const values = await interleaved(
     {
       raw: raw(best),
@@ -160,7 +167,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   const [singleMs, lowMs, lowWorkerMs] = [latency.single, latency.inline, latency.worker].map(median);
   lowInline.close();
   lowWorker.close();
-  await session.release();
+  await Promise.all([session.release(), stackingSession.release(), reusingSession.release()]);
   await oneThread.release();
 
   const p99 = { inline: median(delays.inline), worker: median(delays.worker) };
