@@ -298,9 +298,12 @@ describe('OnnxWorkerModelHandler: default maxBatchSize', () => {
     expect(bound({ device: 'webgpu' })).toBe(4096);
   });
 
-  it('sessionOptions that are not an object still fail with the inline check', () => {
+  it('sessionOptions that are not an object, or no config at all, still fail with the inline checks', () => {
     expect(() => new OnnxWorkerModelHandler({ modelUri: new Uint8Array(1), sessionOptions: null as never })).toThrow(
       /sessionOptions/,
+    );
+    expect(() => new OnnxWorkerModelHandler(undefined as never)).toThrow(
+      /Expected `modelUri` to be a file path or the model's bytes/,
     );
   });
 });

@@ -125,12 +125,14 @@ export class OnnxWorkerModelHandler<
     // The inline handler validates the rest of the config (and knows no `workers`).
     // Its batch bound on the CPU follows the intra-op threads of one worker's session (`onnxCpuMaxBatchSize`), so it
     // is told them (its own probe session, which runs nothing, gets them too).
-    checkNumber('workers', config.workers, { min: 1, integer: true });
-    this.workers = config.workers;
-    const { workers: _workers, ...inline } = config;
+    // (No config at all, from JavaScript, gets the inline handler's error about `modelUri`.)
+    const given = config ?? ({} as OnnxWorkerModelHandlerConfig);
+    checkNumber('workers', given.workers, { min: 1, integer: true });
+    this.workers = given.workers;
+    const { workers: _workers, ...inline } = given;
     const threads = intraOpThreadsPerWorker(
       availableParallelism(),
-      config.workers ?? defaultWorkers(config.device === 'webgpu' ? 'webgpu' : 'cpu'),
+      given.workers ?? defaultWorkers(given.device === 'webgpu' ? 'webgpu' : 'cpu'),
     );
     this.inline = new OnnxModelHandler<E, I>({
       ...inline,
