@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.dist-build-*/', 'coverage/', 'docs/api/', '.fixtures/', '.demo/'] },
+  { ignores: ['node_modules/', 'dist/', '.dist-build-*/', 'coverage/', 'docs/api/', '.fixtures/', '.demo/', '.dev/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
