@@ -141,10 +141,8 @@ export class BatchRunner {
     let finished = false;
     let settledSync = true;
     const finish = (outcome: () => void): void => {
-      if (finished) return;
+      if (finished || !this.end(running)) return;
       finished = true;
-      this.running.delete(running);
-      running.subscription.unsubscribe();
       outcome();
       if (!settledSync) this.drive(job);
     };
@@ -192,31 +190,36 @@ export class BatchRunner {
   ): void {
     this.running.add(running);
     const { span } = running;
-    const finish = (): boolean => {
-      if (running.subscription.closed) return false;
-      this.running.delete(running);
-      running.subscription.unsubscribe();
-      return true;
-    };
     promise
       .then(
         (outputs: unknown) => {
-          if (!finish()) return;
+          if (!this.end(running)) return;
           this.completed(job, lo, hi, batch, outputs, started, span);
           this.drive(job);
         },
         (error: unknown) => {
-          if (!finish()) return;
+          if (!this.end(running)) return;
           this.failed(job, lo, hi, batch, error, true, span);
           this.drive(job);
         },
       )
       .then(undefined, reportUnhandled);
     this.armTimeout(job, batch.length, running, (error) => {
-      if (!finish()) return;
+      if (!this.end(running)) return;
       this.failed(job, lo, hi, batch, error, false, span);
       this.drive(job);
     });
+  }
+
+  /**
+   * Ends a call in flight once, whichever comes first — its outcome, its timeout or `abortAll` (which closes it
+   * itself): forgets it and closes its subscription (and timer). False when it had ended already.
+   */
+  private end(running: Running): boolean {
+    if (running.subscription.closed) return false;
+    this.running.delete(running);
+    running.subscription.unsubscribe();
+    return true;
   }
 
   /** With `timeoutMs`: aborts the call and hands `expire` its timeout error when the batch takes longer. */
