@@ -178,3 +178,20 @@ export function finiteScanModule(): Uint8Array<ArrayBuffer> {
     ...section(10, [2, ...bodies.flat()]),
   ]);
 }
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/**
+ * The module compiled once per process (for the scratch scanner of `firstNonFinite` and the in-place scanners of
+ * `scannableFloats` alike), or `null` where WebAssembly or its SIMD instructions are unavailable.
+ */
+export function compiledFiniteScan(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(finiteScanModule());
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}

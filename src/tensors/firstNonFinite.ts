@@ -1,4 +1,4 @@
-import { finiteScanModule } from './finiteScanModule.js';
+import { compiledFiniteScan } from './finiteScanModule.js';
 
 /** float32 or float64 tensor data: the only dtypes the finite-value rule checks. */
 export type FloatData = Float32Array | Float64Array;
@@ -23,9 +23,11 @@ let scanner: Scanner | null | undefined;
 
 /** The WebAssembly SIMD scanner, or `null` where WebAssembly or its SIMD instructions are unavailable. */
 function loadScanner(): Scanner | null {
+  const module = compiledFiniteScan();
+  if (module === null) return null;
   try {
     const memory = new WebAssembly.Memory({ initial: SCRATCH_BYTES / 65536, maximum: SCRATCH_BYTES / 65536 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(finiteScanModule()), { env: { memory } });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as Pick<Scanner, 'scan32' | 'scan64'>;
     return {
       f32: new Float32Array(memory.buffer),

@@ -1,12 +1,10 @@
-import { finiteScanModule } from './finiteScanModule.js';
+import { compiledFiniteScan } from './finiteScanModule.js';
 import type { FloatData } from './firstNonFinite.js';
 
 type Scan = (byteOffset: number, count: number) => number;
 
 /** The scan functions of each WebAssembly memory handed out, by its buffer. */
 const scanners = new WeakMap<ArrayBuffer, { readonly scan32: Scan; readonly scan64: Scan }>();
-
-let compiled: WebAssembly.Module | null | undefined;
 
 /**
  * At most this many scannable arrays are alive at once, process-wide: each WebAssembly memory reserves about 10 GiB of
@@ -19,25 +17,13 @@ const collected = new FinalizationRegistry<undefined>(() => {
   live--;
 });
 
-/** The compiled scan module, or `null` where WebAssembly or its SIMD instructions are unavailable. */
-function scanModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(finiteScanModule());
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
 /**
  * A new zero-filled float32 (`wide`: float64) array of `length` values in a WebAssembly memory of its own, which
  * {@link firstNonFiniteInPlace} scans where it lies: a batch stacked into it is checked for NaN and ±Infinity without
  * being copied again (issue 11). `undefined` where the SIMD scanner is unavailable or the memory cannot be had.
  */
 export function allocateScannable(wide: boolean, length: number): FloatData | undefined {
-  const module = scanModule();
+  const module = compiledFiniteScan();
   if (module === null || length === 0 || live >= MAX_LIVE_SCANNABLE) return undefined;
   const bytes = length * (wide ? 8 : 4);
   try {
