@@ -296,6 +296,10 @@ describe('OnnxWorkerModelHandler: default maxBatchSize', () => {
     expect(bound({ workers: 1, sessionOptions: { intraOpNumThreads: 2 } })).toBe(512);
     expect(bound({ sessionOptions: { intraOpNumThreads: 32 }, batch: { maxBatchSize: 64 } })).toBe(64);
     expect(bound({ device: 'webgpu' })).toBe(4096);
+    // The worker count it reads from the config: a WebGPU provider on 'cpu' means one worker (all the cores' threads).
+    expect(bound({ sessionOptions: { executionProviders: ['webgpu'] } })).toBe(onnxCpuMaxBatchSize(cores));
+    // Providers that are not an array are for the load to report, not a TypeError here.
+    expect(bound({ sessionOptions: { executionProviders: {} as never } })).toBe(bound({}));
   });
 
   it('sessionOptions that are not an object, or no config at all, still fail with the inline checks', () => {

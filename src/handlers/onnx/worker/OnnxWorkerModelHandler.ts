@@ -130,10 +130,7 @@ export class OnnxWorkerModelHandler<
     checkNumber('workers', given.workers, { min: 1, integer: true });
     this.workers = given.workers;
     const { workers: _workers, ...inline } = given;
-    const threads = intraOpThreadsPerWorker(
-      availableParallelism(),
-      given.workers ?? defaultWorkers(given.device === 'webgpu' ? 'webgpu' : 'cpu'),
-    );
+    const threads = intraOpThreadsPerWorker(availableParallelism(), given.workers ?? configuredDefaultWorkers(given));
     this.inline = new OnnxModelHandler<E, I>({
       ...inline,
       // Anything but an object is left as given, for the inline handler's own check to name.
@@ -241,9 +238,7 @@ export class OnnxWorkerModelHandler<
    * main thread checks and stacks the one after. A `concurrent` in the `runInference` config wins.
    */
   override concurrency(): number {
-    const { device = 'cpu', sessionOptions } = this.config;
-    const on = device === 'cpu' ? deviceOfProviders(sessionOptions?.executionProviders) : device;
-    return BATCHES_PER_WORKER * (this.workers ?? defaultWorkers(on === 'webgpu' ? 'webgpu' : 'cpu'));
+    return BATCHES_PER_WORKER * (this.workers ?? configuredDefaultWorkers(this.config));
   }
 
   /** Terminates the pool's workers once its in-flight batches are done. */
@@ -268,6 +263,18 @@ export class OnnxWorkerModelHandler<
 /** The default pool size on a device, for this machine's cores (see `defaultWorkerCount`). */
 function defaultWorkers(device: OnnxExecutionDevice): number {
   return defaultWorkerCount(availableParallelism(), device);
+}
+
+/**
+ * The default pool size for the device a config asks for, before any load: `device`, or with `'cpu'` the WebGPU or
+ * CUDA provider its `executionProviders` name; `'gpu'` counts as the CPU (the device it settles on is known only
+ * at load). An `executionProviders` that is not an array counts as none here (the constructor calls this before any
+ * check of the session options, and must not fail with a TypeError of its own); the load reports it.
+ */
+function configuredDefaultWorkers({ device = 'cpu', sessionOptions }: OnnxWorkerModelHandlerConfig): number {
+  const providers = sessionOptions?.executionProviders;
+  const on = device === 'cpu' && Array.isArray(providers) ? deviceOfProviders(providers) : device;
+  return defaultWorkers(on === 'webgpu' ? 'webgpu' : 'cpu');
 }
 
 /** Why a load was aborted, as an `Error` (the signal's reason when it is one). */
