@@ -138,10 +138,11 @@ export class BatchRunner {
     }
     const running: Running = { abort, subscription: new Subscription(), span };
     this.running.add(running);
+    // Whether it settled (not merely ended: abortAll ends a call without settling it).
     let finished = false;
     let settledSync = true;
     const finish = (outcome: () => void): void => {
-      if (finished || !this.end(running)) return;
+      if (!this.end(running)) return;
       finished = true;
       outcome();
       if (!settledSync) this.drive(job);
