@@ -106,58 +106,23 @@ describe('OnnxWorkerModelHandler through runInference', () => {
   });
 
   it('releases the pool and its workers when unsubscribed while a batch runs', async () => {
-    const fixture = mlp([64, 256, 256, 8]);
-    const elements = fixture.sample(2000, 2);
-    const results: unknown[] = [];
-    const errors: unknown[] = [];
-    const unhandled = jest.fn();
-    process.on('unhandledRejection', unhandled);
-    let unsubscribe = () => {};
-    // Unsubscribe while the first batch is running in the worker thread: right after it was posted to the worker (a
-    // setImmediate here raced with a fast worker on a busy machine: the results sometimes came back first).
-    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () => unsubscribe());
-    try {
-      const subscription = from(elements)
-        .pipe(runInference(handler, { metrics: false, batch: { minBatchSize: 500 } }))
-        .subscribe({ next: (r) => results.push(r), error: (e) => errors.push(e) });
-      unsubscribe = () => subscription.unsubscribe();
-      await until(() => models.length === 1 && allExited(models[0], exited));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      process.off('unhandledRejection', unhandled);
-    }
+    const { results, errors, unhandled, pool } = await unsubscribedAtRun(1, { minBatchSize: 500 }, 2);
     expect(errors).toEqual([]);
     expect(results).toEqual([]);
-    expect(models[0].pool.run).toHaveBeenCalledTimes(1);
+    expect(pool.run).toHaveBeenCalledTimes(1);
     expect(unhandled).not.toHaveBeenCalled();
   });
 
   it('unsubscribing with two batches posted to the worker (one running, one held) releases the pool; nothing leaks', async () => {
-    const fixture = mlp([64, 256, 256, 8]);
-    const elements = fixture.sample(2000, 4);
-    const results: unknown[] = [];
-    const errors: unknown[] = [];
-    const unhandled = jest.fn();
-    process.on('unhandledRejection', unhandled);
-    let runs = 0;
-    let unsubscribe = () => {};
     // The default keeps two batches per worker in flight: unsubscribe once the second has been posted too.
-    const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () => {
-      if (++runs === 2) unsubscribe();
-    });
-    try {
-      const subscription = from(elements)
-        .pipe(runInference(handler, { metrics: false, batch: { minBatchSize: 500, maxBatchSize: 500 } }))
-        .subscribe({ next: (r) => results.push(r), error: (e) => errors.push(e) });
-      unsubscribe = () => subscription.unsubscribe();
-      await until(() => models.length === 1 && allExited(models[0], exited));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      process.off('unhandledRejection', unhandled);
-    }
+    const { results, errors, unhandled, pool } = await unsubscribedAtRun(
+      2,
+      { minBatchSize: 500, maxBatchSize: 500 },
+      4,
+    );
     expect(errors).toEqual([]);
     expect(results).toEqual([]);
-    expect(models[0].pool.run).toHaveBeenCalledTimes(2);
+    expect(pool.run).toHaveBeenCalledTimes(2);
     expect(unhandled).not.toHaveBeenCalled();
   });
 
@@ -251,6 +216,37 @@ describe('OnnxWorkerModelHandler directly', () => {
     expect(new OnnxWorkerModelHandler({ modelUri: fixture.bytes }).batchConfig().batchKeyFn).toBeDefined();
   });
 });
+
+/**
+ * 2,000 elements (fixture seed `seed`) through a one-worker handler, unsubscribed when the pool's `run` is called for
+ * the `atRun`th time — right after that batch was posted to the worker (a setImmediate here raced a fast worker on a
+ * busy machine: the results sometimes came back first). Resolves 50 ms after the pool's threads have ended, with what
+ * reached the subscriber, the pool, and whether a rejection went unhandled.
+ */
+async function unsubscribedAtRun(atRun: number, batch: { minBatchSize: number; maxBatchSize?: number }, seed: number) {
+  const fixture = mlp([64, 256, 256, 8]);
+  const elements = fixture.sample(2000, seed);
+  const results: unknown[] = [];
+  const errors: unknown[] = [];
+  const unhandled = jest.fn();
+  process.on('unhandledRejection', unhandled);
+  let runs = 0;
+  let unsubscribe = () => {};
+  const { handler, models, exited } = recorded({ modelUri: fixture.bytes, workers: 1 }, () => {
+    if (++runs === atRun) unsubscribe();
+  });
+  try {
+    const subscription = from(elements)
+      .pipe(runInference(handler, { metrics: false, batch }))
+      .subscribe({ next: (r) => results.push(r), error: (e) => errors.push(e) });
+    unsubscribe = () => subscription.unsubscribe();
+    await until(() => models.length === 1 && allExited(models[0], exited));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    process.off('unhandledRejection', unhandled);
+  }
+  return { results, errors, unhandled, pool: models[0].pool };
+}
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
