@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadLibrary } from './lib';
-import { machine, table, writeResults } from './report';
+import { machine, table, writeResults, type BenchMachine } from './report';
 import type { BenchRow } from './result';
 import { fastHardwareScenario, type FastDevice } from './scenarios/fastHardware';
 import { onnxScenarios } from './scenarios/onnx';
@@ -160,10 +160,7 @@ function recordedDeviceRows(): BenchRow[] {
       unmeasured('fast hardware: MLP 512→1024→1024→10 through WebGPU (H100/H200) vs its raw loop'),
     ];
   }
-  const recorded = JSON.parse(readFileSync(file, 'utf8')) as {
-    machine: { date: string; cores: number; cpu: string; gpu?: string; commit?: string };
-    rows: BenchRow[];
-  };
+  const recorded = JSON.parse(readFileSync(file, 'utf8')) as { machine: BenchMachine; rows: BenchRow[] };
   const on = recorded.machine;
   const where =
     `recorded ${on.date.slice(0, 16).replace('T', ' ')} UTC on a lent device machine (${on.cores} cores, ` +
@@ -173,7 +170,6 @@ function recordedDeviceRows(): BenchRow[] {
     .map((r) => ({
       ...r,
       value: r.value ?? NaN, // JSON has no NaN: a row that was not measured is recorded with null
-      id: r.id === 'W' ? 'W' : 'F',
       name: r.id === 'W' ? `${r.name} [${on.cores} cores, recorded]` : `${r.name} [recorded]`,
       note: `${where}; ${r.note}`,
     }));
