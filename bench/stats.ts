@@ -51,3 +51,11 @@ export async function interleaved<K extends string>(
 export function fmt(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
+
+/**
+ * The median of the per-rep ratios `values[i] / baseline[i]` of two variants measured in the same interleaved reps:
+ * adjacent runs meet the same machine load, so this is steadier than the ratio of the two medians.
+ */
+export function pairedRatio(values: readonly number[], baseline: readonly number[]): number {
+  return median(values.map((v, i) => v / baseline[i]));
+}

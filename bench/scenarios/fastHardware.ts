@@ -5,7 +5,7 @@ import type { Library } from '../lib';
 import { pipeline } from '../pipeline';
 import type { BenchRow } from '../result';
 import { rawLoops } from '../rawLoops';
-import { fmt, interleaved, median, rate } from '../stats';
+import { fmt, interleaved, median, pairedRatio, rate } from '../stats';
 import { row } from './onnx';
 
 /** Where the fast-hardware rows run their model. */
@@ -151,7 +151,7 @@ export async function fastHardwareScenario({
   await Promise.all([session.release(), stackingSession.release(), reusingSession.release()]);
 
   const rawRate = median(values.raw);
-  const paired = (key: string) => median(values[key].map((v, i) => v / values.raw[i]));
+  const paired = (key: string) => pairedRatio(values[key], values.raw);
   const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   log(
     `  ${device} ${name}: ` +
@@ -201,7 +201,7 @@ export async function fastHardwareScenario({
           unit: 'elements/s',
           note:
             `${note}; no target: no other variant runs between their rounds; paired per-rep ratio ` +
-            `${median(pair.library.map((v, i) => v / pair.raw[i])).toFixed(2)}×`,
+            `${pairedRatio(pair.library, pair.raw).toFixed(2)}×`,
         },
       ),
     );

@@ -7,7 +7,7 @@ import type { Library } from '../lib';
 import { pipeline } from '../pipeline';
 import type { BenchRow } from '../result';
 import { rawLoops } from '../rawLoops';
-import { fmt, interleaved, median, percentile, rate } from '../stats';
+import { fmt, interleaved, median, pairedRatio, percentile, rate } from '../stats';
 
 const DIMS = [512, 1024, 1024, 10];
 
@@ -117,8 +117,8 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
   );
   // capped / default, rep by rep (adjacent runs): the comparison the two P1 rows are read for.
   const defaultCap = inline.batchConfig().maxBatchSize;
-  const inlineVsRaw = median(values.inline.map((v, i) => v / values.raw[i]));
-  const cappedVsInline = median(values.capped.map((c, i) => c / values.inline[i]));
+  const inlineVsRaw = pairedRatio(values.inline, values.raw);
+  const cappedVsInline = pairedRatio(values.capped, values.inline);
   const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   log(
     `  raw ${spread(values.raw)}, inline ${spread(values.inline)}, hot ${spread(values.hot)}, worker ${spread(values.worker)}`,
@@ -187,7 +187,7 @@ export async function onnxScenarios({ lib, elements: n, reps, log }: OnnxBenchOp
         unit: 'elements/s',
         note:
           `${note}; no target: no other variant runs between their rounds (as in a process that runs one pipeline); ` +
-          `median of the per-rep ratios ${median(alone.inline.map((v, i) => v / alone.raw[i])).toFixed(2)}×`,
+          `median of the per-rep ratios ${pairedRatio(alone.inline, alone.raw).toFixed(2)}×`,
       },
     ),
     row('P3', 'low load (1 element / 10 ms): p50 latency vs one batch-1 raw call', lowMs, singleMs, 1.2, {
