@@ -4,7 +4,8 @@
 # with a time limit, writing results.json per step under $OUT and a log ($OUT/log.txt, its tail printed at the end).
 # Steps: cpu (group fast on the CPU), gpu-inline, gpu-worker (group fast on WebGPU, one library variant per process:
 # two WebGPU sessions created from two threads at once crash onnxruntime), onnx (P6, P1/P3/P4/W, the main job),
-# prof (a --cpu-prof of P6, packed as $OUT/prof.tar.xz). Default: cpu gpu-inline gpu-worker onnx.
+# prof (a --cpu-prof of P6, packed as $OUT/prof.tar.xz), diagnose (bench/device/diagnose.ts: every mode, and a
+# --cpu-prof of its two profile modes, packed as $OUT/diagnose-prof.tar.xz). Default: cpu gpu-inline gpu-worker onnx.
 # Then, here: update bench/device-results.json from $OUT's results (see docs/performance.md, "Fast hardware").
 set -uo pipefail
 root=$PWD
@@ -38,6 +39,15 @@ for s in ${*:-cpu gpu-inline gpu-worker onnx}; do
     prof)
       step prof 90 node --cpu-prof --cpu-prof-dir="$out/prof" $bench --only perElement --out "$out/prof-results"
       (cd "$out" && tar -cJf prof.tar.xz prof && rm -rf prof) ;;
+    diagnose)
+      for mode in affinity threads caps 'sizes cpu' 'sizes webgpu'; do
+        # shellcheck disable=SC2086 # the mode's words on purpose
+        step diagnose 120 node bench/device-diagnose.js $mode
+      done
+      for mode in profile-library profile-reused; do
+        step diagnose 60 node --cpu-prof --cpu-prof-dir="$out/diagnose-prof" bench/device-diagnose.js $mode
+      done
+      (cd "$out" && tar -cJf diagnose-prof.tar.xz diagnose-prof && rm -rf diagnose-prof) ;;
     *) echo "unknown step $s" >> "$log" ;;
   esac
 done
