@@ -36,6 +36,11 @@ export interface PredictOptions {
   readonly concurrent?: number;
   /** `--workers`: run an ONNX model in this many worker threads (`OnnxWorkerModelHandler`). */
   readonly workers?: number;
+  /**
+   * `--threads`: intra-op threads of each ONNX session (inline, or each worker's).
+   * @default onnxruntime's (one per core) inline; cores ÷ `workers` each with workers
+   */
+  readonly threads?: number;
   /** `--timeout-ms`: per batch. */
   readonly timeoutMs?: number;
   /** `--max-in-flight`: records read but not yet written before reading pauses. */

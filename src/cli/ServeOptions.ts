@@ -25,6 +25,8 @@ export interface ServeOptions {
   readonly concurrent?: number;
   /** `--workers`: run an ONNX model in this many worker threads. */
   readonly workers?: number;
+  /** `--threads`: intra-op threads of each ONNX session (inline, or each worker's). */
+  readonly threads?: number;
   /** `--timeout-ms`: per batch. */
   readonly timeoutMs?: number;
   /** `--watch`: a glob of model files; the newest new one replaces the model while serving. */

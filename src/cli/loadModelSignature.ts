@@ -34,6 +34,11 @@ export interface HandlerOptions {
   readonly device?: OnnxDevice;
   /** ONNX only: worker threads (`OnnxWorkerModelHandler`); inline when absent. */
   readonly workers?: number;
+  /**
+   * ONNX only: `intraOpNumThreads` of each session, the inline one or each worker's. Absent: onnxruntime's default
+   * inline (one thread per core), the worker handler's `cores ÷ workers` with workers.
+   */
+  readonly threads?: number;
   /** Where warnings and (verbose) information go. */
   readonly log: (message: string) => void;
   readonly verbose: boolean;
@@ -103,13 +108,16 @@ export async function createHandler(options: HandlerOptions): Promise<CreatedHan
       throw new UsageError('--model-type and --backend apply to TensorFlow.js models only.');
     }
     const config = { modelUri: options.model, device: options.device ?? 'cpu', onWarning: options.log } as const;
-    const inline = new OnnxModelHandler({ ...config, sessionOptions: CLI_ONNX_SESSION_OPTIONS });
+    const threads = options.threads === undefined ? {} : { intraOpNumThreads: options.threads };
+    const inline = new OnnxModelHandler({ ...config, sessionOptions: { ...CLI_ONNX_SESSION_OPTIONS, ...threads } });
     const handler =
-      options.workers === undefined ? inline : new OnnxWorkerModelHandler({ ...config, workers: options.workers });
+      options.workers === undefined
+        ? inline
+        : new OnnxWorkerModelHandler({ ...config, workers: options.workers, sessionOptions: threads });
     return { runtime, handler, probe: inline };
   }
-  if (options.device !== undefined || options.workers !== undefined) {
-    throw new UsageError('--device and --workers apply to ONNX models only.');
+  if (options.device !== undefined || options.workers !== undefined || options.threads !== undefined) {
+    throw new UsageError('--device, --workers and --threads apply to ONNX models only.');
   }
   const modelType = options.modelType ?? (await detectModelType(options.model));
   const handler = new TfjsModelHandler({

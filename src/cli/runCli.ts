@@ -117,6 +117,11 @@ function addModelOptions(command: Command): Command {
       integer(1),
     )
     .option(
+      '--threads <n>',
+      "ONNX: intra-op threads of each session (default: onnxruntime's, one per core; with --workers, cores ÷ N each)",
+      integer(1),
+    )
+    .option(
       '--timeout-ms <ms>',
       'fail a batch (its records become dead letters) after this long; loads are not bounded',
       positive,

@@ -151,17 +151,17 @@ describe('rxjs-inference (the built binary)', () => {
     });
   });
 
-  it('runs an ONNX model in worker threads with --workers', async () => {
-    const rows = featureRows(200, 5);
-    const result = await run(
-      ['predict', '-m', model, '--workers', '2', '-q'],
-      rows.map((r) => JSON.stringify(r)).join('\n'),
-    );
-    expect(result).toMatchObject({ code: 0, stderr: '' });
-    const results = jsonLines<{ line: number; output: number[] }>(result.stdout);
-    expect(results.map((r) => r.line)).toEqual(rows.map((_, i) => i + 1));
-    results.forEach((r, i) => r.output.forEach((v, k) => expect(v).toBeCloseTo(reference(fixture, rows[i])[k], 5)));
-  });
+  it.each([[['--workers', '2']], [['--workers', '2', '--threads', '1']]])(
+    'runs an ONNX model in worker threads with %j',
+    async (flags) => {
+      const rows = featureRows(200, 5);
+      const result = await run(['predict', '-m', model, ...flags, '-q'], rows.map((r) => JSON.stringify(r)).join('\n'));
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const results = jsonLines<{ line: number; output: number[] }>(result.stdout);
+      expect(results.map((r) => r.line)).toEqual(rows.map((_, i) => i + 1));
+      results.forEach((r, i) => r.output.forEach((v, k) => expect(v).toBeCloseTo(reference(fixture, rows[i])[k], 5)));
+    },
+  );
 
   it('exits 2 with a clear message for a missing model, and when dist/ is not built', async () => {
     const missing = await run(['predict', '-m', join(dir, 'nope.onnx'), '-q'], '[1]\n');

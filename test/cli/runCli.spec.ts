@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { corruptModel, mlp, twoInputsTwoOutputs } from '../../scripts/fixtures/onnx';
+import { createHandler } from '../../src/cli/loadModelSignature';
 import { runCli } from '../../src/cli/runCli';
+import { onnxCpuMaxBatchSize } from '../../src/handlers/onnx/onnxCpuMaxBatchSize';
+import { OnnxWorkerModelHandler } from '../../src/handlers/onnx/worker/OnnxWorkerModelHandler';
 import { CONTROL_CHARACTERS, featureRows, jsonLines, memoryIO, reference, writeMlp } from './cliFixtures';
 
 // The command run in-process (same code as the binary, which test/cli/cli.e2e.spec.ts spawns): streams in memory.
@@ -65,6 +68,45 @@ describe('runCli (in-process)', () => {
     } finally {
       create.mockRestore();
     }
+  });
+
+  it('--threads sets the intra-op threads of the inline session (idle threads still blocking) and of every worker', async () => {
+    const ort = (await import('onnxruntime-node')).InferenceSession;
+    const create = jest.spyOn(ort, 'create');
+    try {
+      const input = file(
+        'threads.jsonl',
+        rows
+          .slice(0, 3)
+          .map((features) => JSON.stringify({ features }))
+          .join('\n'),
+      );
+      const { io, stdout } = memoryIO();
+      expect(await runCli(['predict', '-m', model, '-i', input, '--threads', '3', '-q'], io)).toBe(0);
+      const results = jsonLines<{ output: number[] }>(stdout());
+      expect(results).toHaveLength(3);
+      results.forEach((r, i) => r.output.forEach((v, k) => expect(v).toBeCloseTo(reference(fixture, rows[i])[k], 5)));
+      expect(create).toHaveBeenCalled();
+      for (const [, options] of create.mock.calls) {
+        expect(options).toMatchObject({
+          intraOpNumThreads: 3,
+          extra: { session: { intra_op: { allow_spinning: '0' } } },
+        });
+      }
+    } finally {
+      create.mockRestore();
+    }
+    // The workers create their sessions in their own threads; the handler the command builds passes the count on, and
+    // its default batch bound follows it (128 rows per thread, 512–2048), where without --threads each worker gets its
+    // share of the cores.
+    const log = jest.fn();
+    const many = await createHandler({ model, workers: 2, threads: 16, log, verbose: false });
+    expect(many.handler).toBeInstanceOf(OnnxWorkerModelHandler);
+    expect(many.handler.batchConfig().maxBatchSize).toBe(onnxCpuMaxBatchSize(16));
+    const one = await createHandler({ model, workers: 2, threads: 1, log, verbose: false });
+    expect(one.handler.batchConfig().maxBatchSize).toBe(onnxCpuMaxBatchSize(1));
+    expect(onnxCpuMaxBatchSize(16)).not.toBe(onnxCpuMaxBatchSize(1));
+    expect(log).not.toHaveBeenCalled();
   });
 
   it('exits 2 before reading when --shape contradicts the model (it would dead-letter every record)', async () => {
@@ -209,6 +251,8 @@ describe('runCli (in-process)', () => {
     [['predict'], /required option '-m, --model <file>' not specified/],
     [['predict', '-m', 'x.onnx', '--bogus'], /unknown option '--bogus'/],
     [['predict', '-m', 'x.onnx', '--top-k', '0'], /expected an integer ≥ 1, got `0`/],
+    [['predict', '-m', 'x.onnx', '--threads', '0'], /expected an integer ≥ 1, got `0`/],
+    [['predict', '-m', 'x.onnx', '--threads', '1.5'], /expected an integer ≥ 1, got `1.5`/],
     [['predict', '-m', 'x.onnx', '--output-format', 'xml'], /Allowed choices are full, array, argmax, topk/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('exits 2 on a usage error: %j', async (argv, message) => {

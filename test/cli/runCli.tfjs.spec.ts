@@ -34,7 +34,10 @@ describe('runCli with a TensorFlow.js model', () => {
     mkdirSync(graphDir);
     writeFileSync(join(graphDir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: { node: [] } }));
     await expect(createHandler({ model: graphDir, device: 'gpu', log, verbose: false })).rejects.toThrow(
-      '--device and --workers apply to ONNX models only.',
+      '--device, --workers and --threads apply to ONNX models only.',
+    );
+    await expect(createHandler({ model: graphDir, threads: 2, log, verbose: false })).rejects.toThrow(
+      '--device, --workers and --threads apply to ONNX models only.',
     );
   });
 
