@@ -1,9 +1,10 @@
 // `node bench/device/diagnose.js MODE` on a lent device (bench/device/run.sh step `diagnose`), or
 // `npx tsx bench/device/diagnose.ts MODE` here: the side experiments behind the fast-hardware rows (issue 11; results
 // in docs/performance.md, "Third device session"). Each prints one line per variant, interleaved, median of 5–7.
-//   threads   Identity 512 (P6's pair) and the MLP 512→1024→1024→10: raw loop vs runInference, each pair with the
-//             same session options — onnxruntime's default (a pool with one pinned thread per core), one intra-op
-//             thread, one per core set explicitly (not pinned), the default without spinning
+//   threads   Identity 512 (P6's pair: a fresh-buffer loop at 512) and the MLP 512→1024→1024→10 (F's: pre-stacked at
+//             2048): raw loop vs runInference in its default config, each pair with the same session options —
+//             onnxruntime's default (a pool with one pinned thread per core), one intra-op thread, one per core set
+//             explicitly (not pinned), half the cores, the default without spinning
 //   caps      runInference with maxBatchSize 512 / 1024 / 2048 against the loop a user writes (a fresh buffer per
 //             batch, one view per element): Identity 512 at batch 512, the MLP at 2048
 //   sizes     the MLP (`sizes webgpu`: through WebGPU): the pre-stacked raw loop, a loop stacking into one reused
@@ -53,14 +54,16 @@ function userLoop(session: ort.InferenceSession, input: string, elements: Float3
     });
 }
 
+type Library = typeof lib;
+
 /** A warmed long-lived pipeline and the variant that pushes all N elements through it. */
 async function libraryVariant(config: ConstructorParameters<Library['OnnxModelHandler']>[0], elements: Float32Array[]) {
   const pipe = pipeline<Float32Array>(lib, new lib.OnnxModelHandler<Float32Array>(config));
   await pipe.round(elements.slice(0, 4096));
   return { run: () => rate(N, () => pipe.round(elements)), close: () => pipe.close() };
 }
-type Library = typeof lib;
 
+/** One line per variant: its median rate, and its ratio to (and extra cost per element over) its baseline variant. */
 function report(tag: string, values: Record<string, number[]>, baseline: (key: string) => string) {
   for (const [key, xs] of Object.entries(values)) {
     const base = values[baseline(key)];
