@@ -47,54 +47,43 @@ describe('runCli (in-process)', () => {
     expect(jsonLines<{ line: number }>(readFileSync(dead, 'utf8')).map((r) => r.line)).toEqual([2]);
   });
 
-  it("asks onnxruntime for an inline session whose idle threads block instead of spinning (the main thread's cores)", async () => {
+  /** Runs `predict` on three records with `flags`; the options of every session onnxruntime was asked to create. */
+  async function inlineSessionOptions(flags: readonly string[]): Promise<unknown[]> {
     const ort = (await import('onnxruntime-node')).InferenceSession;
     const create = jest.spyOn(ort, 'create');
     try {
       const input = file(
-        'spin.jsonl',
+        'sessions.jsonl',
         rows
           .slice(0, 3)
           .map((features) => JSON.stringify({ features }))
           .join('\n'),
       );
       const { io, stdout } = memoryIO();
-      expect(await runCli(['predict', '-m', model, '-i', input, '-q'], io)).toBe(0);
-      expect(jsonLines(stdout())).toHaveLength(3);
-      expect(create).toHaveBeenCalled();
-      for (const [, options] of create.mock.calls) {
-        expect(options).toMatchObject({ extra: { session: { intra_op: { allow_spinning: '0' } } } });
-      }
-    } finally {
-      create.mockRestore();
-    }
-  });
-
-  it('--threads sets the intra-op threads of the inline session (idle threads still blocking) and of every worker', async () => {
-    const ort = (await import('onnxruntime-node')).InferenceSession;
-    const create = jest.spyOn(ort, 'create');
-    try {
-      const input = file(
-        'threads.jsonl',
-        rows
-          .slice(0, 3)
-          .map((features) => JSON.stringify({ features }))
-          .join('\n'),
-      );
-      const { io, stdout } = memoryIO();
-      expect(await runCli(['predict', '-m', model, '-i', input, '--threads', '3', '-q'], io)).toBe(0);
+      expect(await runCli(['predict', '-m', model, '-i', input, ...flags, '-q'], io)).toBe(0);
       const results = jsonLines<{ output: number[] }>(stdout());
       expect(results).toHaveLength(3);
       results.forEach((r, i) => r.output.forEach((v, k) => expect(v).toBeCloseTo(reference(fixture, rows[i])[k], 5)));
       expect(create).toHaveBeenCalled();
-      for (const [, options] of create.mock.calls) {
-        expect(options).toMatchObject({
-          intraOpNumThreads: 3,
-          extra: { session: { intra_op: { allow_spinning: '0' } } },
-        });
-      }
+      return create.mock.calls.map(([, options]) => options);
     } finally {
       create.mockRestore();
+    }
+  }
+
+  it("asks onnxruntime for an inline session whose idle threads block instead of spinning (the main thread's cores)", async () => {
+    for (const options of await inlineSessionOptions([])) {
+      expect(options).toMatchObject({ extra: { session: { intra_op: { allow_spinning: '0' } } } });
+      expect(options).not.toHaveProperty('intraOpNumThreads');
+    }
+  });
+
+  it('--threads sets the intra-op threads of the inline session (idle threads still blocking) and of every worker', async () => {
+    for (const options of await inlineSessionOptions(['--threads', '3'])) {
+      expect(options).toMatchObject({
+        intraOpNumThreads: 3,
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
     }
     // The workers create their sessions in their own threads; the handler the command builds passes the count on, and
     // its default batch bound follows it (128 rows per thread, 512–2048), where without --threads each worker gets its
