@@ -24,8 +24,9 @@ mods=$(npm ls --omit=dev --all --parseable 2>/dev/null | sed "s#^$PWD/##" | grep
 extra="node_modules/rxjs node_modules/fp-ts node_modules/onnxruntime-common node_modules/tslib"
 ort="node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/lib"
 ort="$ort node_modules/onnxruntime-node/bin/napi-v6/linux/x64"
+app="dist/cjs bin package.json bench/device-bench.js bench/device-diagnose.js bench/handwritten-predict.js"
 # shellcheck disable=SC2086 # word lists on purpose
-tar -cf - dist/cjs bin package.json bench/device-bench.js bench/device-diagnose.js bench/handwritten-predict.js $mods $extra $ort 2>/dev/null |
+tar -cf - $app $mods $extra $ort 2>/dev/null |
   xz -6 -T2 > "$dev/app.tar.xz"
 git rev-parse --short HEAD > "$dev/commit"
 du -sh "$dev"
