@@ -18,6 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { identity, mlp } from '../../scripts/fixtures/onnx';
 import { loadLibrary } from '../lib';
 import { pipeline } from '../pipeline';
+import { rawLoops } from '../rawLoops';
 import { interleaved, median, pairedRatio, rate } from '../stats';
 
 const { lib } = loadLibrary();
@@ -98,24 +99,13 @@ async function threads() {
       closers.push(library.close);
       const session = await ort.InferenceSession.create(bytes, sessionOptions);
       variants[`raw-${name}`] =
-        model === 'identity' ? userLoop(session, input, elements, 512) : preStacked(session, 2048, elements);
+        model === 'identity' ? userLoop(session, input, elements, 512) : rawLoops(elements, WIDTH).raw(2048, session);
       variants[`library-${name}`] = library.run;
     }
     console.log(`${model}: the library's maxBatchSize per configuration: ${caps.join(', ')}`);
     report(model, await interleaved(variants, { reps: 5, warmup: 3 }), (key) => key.replace('library-', 'raw-'));
     for (const close of closers) close();
   }
-}
-
-/** The raw loop at its best: one input stacked once, run again and again (as the F rows' baseline). */
-function preStacked(session: ort.InferenceSession, batch: number, elements: Float32Array[]) {
-  const stacked = new Float32Array(batch * WIDTH);
-  for (let p = 0; p < batch; p++) stacked.set(elements[p], p * WIDTH);
-  const feed = { [session.inputNames[0]]: new ort.Tensor('float32', stacked, [batch, WIDTH]) };
-  return () =>
-    rate(N, async () => {
-      for (let done = 0; done < N; done += batch) await session.run(feed);
-    });
 }
 
 async function caps() {
@@ -150,11 +140,11 @@ async function sizes(device: 'cpu' | 'webgpu') {
   }
   // Created after the library's sessions: WebGPU sessions are not to be created while another one runs.
   const options: Options = { executionProviders: [device] };
-  const [raw, reusing] = await Promise.all([
+  const [preStacked, reusing] = await Promise.all([
     ort.InferenceSession.create(bytes, options),
     ort.InferenceSession.create(bytes, options),
   ]);
-  const reused = new Float32Array(batch * WIDTH);
+  const loops = rawLoops(elements, WIDTH);
   let current = '';
   const runs: Record<string, number> = {};
   const distinct: Record<string, Set<number>> = {};
@@ -168,14 +158,8 @@ async function sizes(device: 'cpu' | 'webgpu') {
     return run.apply(this, args);
   } as typeof run;
   const variants: Record<string, () => Promise<number>> = {
-    raw: preStacked(raw, batch, elements),
-    rawReusing: () =>
-      rate(N, async () => {
-        for (let done = 0; done < N; done += batch) {
-          for (let p = 0; p < batch; p++) reused.set(elements[done + p], p * WIDTH);
-          await reusing.run({ input: new ort.Tensor('float32', reused, [batch, WIDTH]) });
-        }
-      }),
+    raw: loops.raw(batch, preStacked),
+    rawReusing: loops.rawReusing(batch, reusing),
     ...Object.fromEntries(Object.entries(libraries).map(([key, library]) => [key, library.run])),
   };
   const counted = Object.fromEntries(
@@ -210,15 +194,7 @@ async function profile(which: 'library' | 'reused') {
     const library = await libraryVariant({ modelUri: bytes }, elements);
     [round, close] = [library.run, library.close];
   } else {
-    const session = await ort.InferenceSession.create(bytes);
-    const reused = new Float32Array(2048 * WIDTH);
-    round = () =>
-      rate(N, async () => {
-        for (let done = 0; done < N; done += 2048) {
-          for (let p = 0; p < 2048; p++) reused.set(elements[done + p], p * WIDTH);
-          await session.run({ input: new ort.Tensor('float32', reused, [2048, WIDTH]) });
-        }
-      });
+    round = rawLoops(elements, WIDTH).rawReusing(2048, await ort.InferenceSession.create(bytes));
   }
   await round();
   const rates: number[] = [];
